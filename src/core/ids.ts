@@ -1,0 +1,16 @@
+/** Account and user ids: 1–128 chars of [A-Za-z0-9._:@-] (CONTRACT.md). */
+export const SUBJECT_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/** Ids inside rule files: questions, flows, steps, rules. */
+export const RULE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+/** A random, URL-safe id with a type prefix, e.g. `dec_k3j…`. Uses Web Crypto (Node and Workers). */
+export function newId(prefix: string, length = 20): string {
+  const bytes = new Uint8Array(length);
+  crypto.getRandomValues(bytes);
+  let out = `${prefix}_`;
+  for (const b of bytes) out += ALPHABET[b % 36];
+  return out;
+}
