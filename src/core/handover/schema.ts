@@ -1,0 +1,124 @@
+import { z } from "zod";
+import { SUBJECT_ID_PATTERN } from "../ids.js";
+
+/**
+ * The canonical sales→service handover (CONTRACT.md "POST /v1/handover").
+ *
+ * Every object is strict: an unknown key is a 422 naming its path, as Stripe does for unknown
+ * params, so a typo (`acountId`) is caught instead of silently dropped. Strings are kept verbatim
+ * (no trim). Bounds keep hostile input cheap to reject before it reaches storage or rules.
+ */
+
+/** Longest ordinary string field (names, industry, products, goals, …). */
+export const MAX_STRING = 2000;
+/** Longest free-text `notes`. */
+export const MAX_NOTES = 10_000;
+export const MAX_CONTACTS = 200;
+export const MAX_LIST = 100;
+
+export const REGIONS = ["NA", "EMEA", "APAC", "LATAM"] as const;
+export const CONTACT_ROLES = [
+  "executive_sponsor",
+  "decision_maker",
+  "influencer",
+  "end_user",
+  "admin",
+] as const;
+
+export type Region = (typeof REGIONS)[number];
+export type ContactRole = (typeof CONTACT_ROLES)[number];
+
+const text = (max = MAX_STRING) => z.string().min(1, "expected a non-empty string").max(max);
+
+const isoDate = z.iso.date({ error: "expected an ISO 8601 date (YYYY-MM-DD)" });
+
+const isoDateOrDateTime = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
+  error: "expected an ISO 8601 date (YYYY-MM-DD) or date-time with a zone (2025-03-31T17:00:00Z)",
+});
+
+export const contactSchema = z
+  .strictObject({
+    email: z.email({ error: "expected an email address" }).max(320),
+    name: text().optional(),
+    role: z.enum(CONTACT_ROLES, { error: `expected one of ${CONTACT_ROLES.join(", ")}` }),
+  })
+  .meta({ description: "A person on the customer's side and their part in the onboarding." });
+
+export const accountSchema = z.strictObject({
+  name: text().meta({ description: "The customer company's name, as sent." }),
+  industry: text().meta({
+    description:
+      "Free text; rules match its normalised lower snake case (`Financial Services` → `financial_services`).",
+  }),
+  region: z.enum(REGIONS, { error: `expected one of ${REGIONS.join(", ")}` }),
+  employees: z.int().min(0).max(100_000_000).optional(),
+  annualRevenue: z
+    .number()
+    .min(0)
+    .max(1e15)
+    .optional()
+    .meta({ description: "The customer company's own yearly revenue (not the deal value)." }),
+});
+
+export const dealSchema = z.strictObject({
+  id: text(256),
+  amount: z
+    .number({ error: "expected a number" })
+    .min(0, "expected a number ≥ 0")
+    .max(1e15)
+    .meta({ description: "The contract's annual value in major units of `currency`." }),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, "expected an ISO 4217 code: 3 uppercase letters, e.g. EUR")
+    .meta({ description: "ISO 4217 currency code." }),
+  closedAt: isoDateOrDateTime,
+  products: z.array(text()).max(MAX_LIST),
+  termMonths: z.int().min(1).max(600).optional(),
+});
+
+export const requirementsSchema = z.strictObject({
+  sso: z.boolean().optional(),
+  integrations: z.array(text()).max(MAX_LIST).optional(),
+  dataResidency: text().optional(),
+});
+
+export const canonicalHandoverExample = {
+  accountId: "acme-corp",
+  account: { name: "Acme Corp", industry: "Financial Services", region: "EMEA", employees: 1200 },
+  deal: {
+    id: "deal-8841",
+    amount: 48000,
+    currency: "EUR",
+    closedAt: "2025-03-31",
+    products: ["router-pro", "sso-addon"],
+    termMonths: 12,
+  },
+  contacts: [{ email: "cfo@acme.example", name: "Dana Reyes", role: "executive_sponsor" }],
+  goals: ["cut onboarding time to 2 weeks"],
+  requirements: { sso: true, integrations: ["salesforce"], dataResidency: "EU" },
+  goLiveDate: "2025-05-01",
+} as const;
+
+export const canonicalHandoverSchema = z
+  .strictObject({
+    accountId: z
+      .string()
+      .regex(SUBJECT_ID_PATTERN, "expected 1–128 characters of A-Z a-z 0-9 . _ : @ -")
+      .meta({ description: "The account this handover belongs to." }),
+    account: accountSchema,
+    deal: dealSchema,
+    contacts: z.array(contactSchema).max(MAX_CONTACTS),
+    goals: z.array(text()).max(MAX_LIST).optional(),
+    requirements: requirementsSchema.optional(),
+    goLiveDate: isoDate
+      .optional()
+      .meta({ description: "The promised go-live date; used to detect handover gaps." }),
+    notes: text(MAX_NOTES).optional(),
+  })
+  .meta({
+    description:
+      "The canonical sales→service handover. Unknown keys are rejected (422); strings are stored verbatim.",
+    example: canonicalHandoverExample,
+  });
+
+export type CanonicalHandover = z.infer<typeof canonicalHandoverSchema>;
