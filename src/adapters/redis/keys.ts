@@ -1,0 +1,81 @@
+/**
+ * Every Redis key the service uses is built here. An account's keys carry its id verbatim
+ * inside a `{hash tag}`, so one account lives in one Cluster slot and can be erased by SCAN;
+ * global keys share the `{or}` tag (or `{or:rules}` for rulesets).
+ */
+export function keys(prefix = "or:") {
+  const acct = (accountId: string) => `${prefix}{${accountId}}`;
+  const g = `${prefix}{or}`;
+  const r = `${prefix}{or:rules}`;
+  return {
+    prefix,
+    /** Pattern matching every key of one account (for erase / checks). */
+    accountPattern: (accountId: string) => `${acct(accountId).replace(/[*?[\]\\]/g, "\\$&")}:*`,
+    account: {
+      /** Hash: seen marker, created/updated times, handover count. Exists ⇔ the account is known. */
+      meta: (a: string) => `${acct(a)}:meta`,
+      /** String: the latest canonical handover (JSON, with receivedAt and handoverId). */
+      handover: (a: string) => `${acct(a)}:handover`,
+      /** List: every handover kept for audit, newest first, bounded. */
+      handovers: (a: string) => `${acct(a)}:handovers`,
+      /** String with TTL: webhook-id → handoverId (72 h dedupe). */
+      webhookSeen: (a: string, webhookId: string) => `${acct(a)}:wh:${webhookId}`,
+      /** Hash: subject (userId or "-") → instanceId. */
+      subjects: (a: string) => `${acct(a)}:subjects`,
+      /** Hash: one flow instance's state. */
+      instance: (a: string, instanceId: string) => `${acct(a)}:inst:${instanceId}`,
+      /** List: one instance's history (JSON entries, oldest first, bounded). */
+      history: (a: string, instanceId: string) => `${acct(a)}:hist:${instanceId}`,
+      /** String with TTL: a decision record (JSON). */
+      decision: (a: string, decisionId: string) => `${acct(a)}:dec:${decisionId}`,
+      /** Set: the account's decision ids (for erase of the global index). */
+      decisions: (a: string) => `${acct(a)}:decs`,
+      /** String with TTL: event dedupe (eventId → applied). */
+      eventSeen: (a: string, eventId: string) => `${acct(a)}:evt:${eventId}`,
+      /** String with TTL: outcome dedupe. */
+      outcomeSeen: (a: string, outcomeId: string) => `${acct(a)}:out:${outcomeId}`,
+      /** List: recorded events / outcomes for the account (bounded). */
+      events: (a: string) => `${acct(a)}:events`,
+      /** List: the transactional outbox (intents waiting to become BullMQ jobs). */
+      outbox: (a: string) => `${acct(a)}:outbox`,
+    },
+    global: {
+      /** String with TTL: decisionId → accountId (so admins can read a decision by id). */
+      decisionIndex: (decisionId: string) => `${g}:decidx:${decisionId}`,
+      /** List: account ids whose outbox has intents (best-effort wake-up for the relay). */
+      ready: `${g}:ready`,
+      /** Sorted set: accounts with a non-empty outbox, scored by time (the sweep's safety net). */
+      outboxAccounts: `${g}:outbox-accounts`,
+      /** Sorted set: recent decisions (decisionId scored by time) for backtests. */
+      recentDecisions: `${g}:recent-decisions`,
+      /** String with TTL: per-token rate-limit counter for one minute window. */
+      rateLimit: (tokenId: string, windowStart: number) => `${g}:rl:${tokenId}:${windowStart}`,
+      /** Stream: the analytics log. */
+      analytics: `${g}:analytics`,
+      /** Hash: daily counters. */
+      counters: (day: string) => `${g}:counters:${day}`,
+    },
+    rules: {
+      /** String: the active ruleset version number. */
+      active: `${r}:active`,
+      /** String: the ruleset document of one version (JSON with meta). */
+      version: (v: number) => `${r}:v:${v}`,
+      /** Sorted set: version numbers scored by number, for listing. */
+      versions: `${r}:versions`,
+      /** String: counter for version numbers. */
+      seq: `${r}:seq`,
+      /** Hash: flowId → latest flow version number; `flowId:hash` → version for content hash. */
+      flowVersions: `${r}:flowver`,
+      /** String: one flow definition at one version (JSON). */
+      flow: (flowId: string, v: number) => `${r}:flow:${flowId}:${v}`,
+      /** String: hash of the last RULES_DIR published from the directory. */
+      dirHash: `${r}:dirhash`,
+      /** List: audit entries (JSON), newest first. */
+      audit: `${r}:audit`,
+      /** Pub/sub channel announcing a new active version. */
+      channel: `${r}:published`,
+    },
+  };
+}
+
+export type Keys = ReturnType<typeof keys>;

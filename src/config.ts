@@ -1,0 +1,194 @@
+import { z } from "zod";
+
+/** Every environment variable the service reads (CONTRACT.md "Environment"), parsed by one schema. */
+
+const list = (sep: RegExp) =>
+  z
+    .string()
+    .transform((s) =>
+      s
+        .split(sep)
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0),
+    );
+const commaList = list(/,/);
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no", "on", "off"])
+  .transform((v) => v === "true" || v === "1" || v === "yes" || v === "on");
+const intIn = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const redisUrl = z.string().transform((s, ctx) => {
+  const parts = s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
+  if (parts.length === 0) {
+    ctx.addIssue({ code: "custom", message: "is empty" });
+    return z.NEVER;
+  }
+  const urls: string[] = [];
+  for (const raw of parts) {
+    const normalised = raw.replace(/^redis\+cluster:\/\//, "redis://");
+    let u: URL;
+    try {
+      u = new URL(normalised);
+    } catch {
+      ctx.addIssue({ code: "custom", message: `"${raw.replace(/\/\/[^@]*@/, "//***@")}" is not a URL` });
+      return z.NEVER;
+    }
+    if (u.protocol !== "redis:" && u.protocol !== "rediss:") {
+      ctx.addIssue({ code: "custom", message: "must use redis:// or rediss://" });
+      return z.NEVER;
+    }
+    if (!u.hostname) {
+      ctx.addIssue({ code: "custom", message: "has no host" });
+      return z.NEVER;
+    }
+    urls.push(normalised);
+  }
+  return { urls, cluster: urls.length > 1 || s.trim().startsWith("redis+cluster://") };
+});
+
+const whsecList = list(/\s+/).pipe(
+  z.array(z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be whsec_<base64>")).min(1),
+);
+
+const envSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  PORT: intIn(1, 65535).default(8787),
+  REDIS_URL: redisUrl.optional(),
+  RULES_DIR: z.string().min(1).default("./rules"),
+  ROUTER_API_TOKEN: commaList.pipe(z.array(z.string().min(16, "each token needs ≥ 16 characters")).min(1)).optional(),
+  ROUTER_PUBLIC_KEY: commaList.pipe(z.array(z.string().min(16, "each key needs ≥ 16 characters")).min(1)).optional(),
+  ROUTER_ADMIN_TOKEN: commaList.pipe(z.array(z.string().min(16, "each token needs ≥ 16 characters")).min(1)).optional(),
+  HANDOVER_WEBHOOK_SECRET: whsecList.optional(),
+  PUBLIC_BASE_URL: z.url().optional(),
+  RULES_AUTOPUBLISH: bool.default(true),
+  DECISION_TTL_DAYS: intIn(1, 3650).default(30),
+  HUBSPOT_CLIENT_SECRET: z.string().min(1).optional(),
+  SALESFORCE_ORG_IDS: commaList
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9]{18}$/, "must be 18-character org ids")).min(1))
+    .optional(),
+  SALESFORCE_TOKEN: z.string().min(8).optional(),
+  OUTBOUND_WEBHOOK_SECRET: whsecList.optional(),
+  OUTBOUND_ALLOWED_HOSTS: commaList.optional(),
+  WEBHOOK_SUBSCRIBERS: commaList.pipe(z.array(z.url())).default([]),
+  CORS_ORIGINS: commaList.pipe(z.array(z.string().regex(/^https?:\/\/[^/]+$/, "must be origins like https://app.example.com"))).default([]),
+  RATE_LIMIT_PER_MINUTE: intIn(0, 10_000_000).default(0),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:{}_-]{1,64}$/).optional(),
+});
+
+export type Env = z.output<typeof envSchema>;
+
+/** The secrets that are generated in development when unset. */
+export const GENERATED_SECRETS = [
+  "ROUTER_API_TOKEN",
+  "ROUTER_ADMIN_TOKEN",
+  "HANDOVER_WEBHOOK_SECRET",
+  "OUTBOUND_WEBHOOK_SECRET",
+] as const;
+
+export interface Config {
+  readonly production: boolean;
+  readonly port: number;
+  readonly redis: { readonly urls: readonly string[]; readonly cluster: boolean } | undefined;
+  readonly rulesDir: string;
+  readonly apiTokens: readonly string[];
+  readonly publicKeys: readonly string[];
+  readonly adminTokens: readonly string[];
+  readonly handoverSecrets: readonly string[];
+  readonly outboundSecrets: readonly string[];
+  readonly publicBaseUrl: string | undefined;
+  readonly rulesAutopublish: boolean;
+  readonly decisionTtlSeconds: number;
+  readonly hubspotClientSecret: string | undefined;
+  readonly salesforce: { readonly orgIds: readonly string[]; readonly token: string } | undefined;
+  readonly outboundAllowedHosts: readonly string[] | undefined;
+  readonly webhookSubscribers: readonly string[];
+  readonly corsOrigins: readonly string[];
+  readonly rateLimitPerMinute: number;
+  readonly logLevel: Env["LOG_LEVEL"];
+  readonly queuePrefix: string;
+}
+
+export type ConfigError = { readonly variable: string; readonly message: string };
+
+/**
+ * Parses the environment. Secrets may be supplied by `generated` (dev only); a missing
+ * secret in production is a configuration error.
+ */
+export function parseConfig(
+  raw: Readonly<Record<string, string | undefined>>,
+  generated: Partial<Record<(typeof GENERATED_SECRETS)[number], string>> = {},
+): { ok: true; config: Config } | { ok: false; error: ConfigError } {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = raw[key];
+    if (v !== undefined && v !== "") input[key] = v;
+  }
+  const parsed = envSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? "environment");
+    return { ok: false, error: { variable, message: issue?.message ?? "is invalid" } };
+  }
+  const env = parsed.data;
+  const production = env.NODE_ENV === "production";
+  const secret = (name: (typeof GENERATED_SECRETS)[number], value: string[] | undefined) => {
+    if (value && value.length > 0) return value;
+    const g = generated[name];
+    return g ? [g] : [];
+  };
+  const apiTokens = secret("ROUTER_API_TOKEN", env.ROUTER_API_TOKEN);
+  const adminTokens = secret("ROUTER_ADMIN_TOKEN", env.ROUTER_ADMIN_TOKEN);
+  const handoverSecrets = secret("HANDOVER_WEBHOOK_SECRET", env.HANDOVER_WEBHOOK_SECRET);
+  const outboundSecrets = secret("OUTBOUND_WEBHOOK_SECRET", env.OUTBOUND_WEBHOOK_SECRET);
+  for (const [name, v] of [
+    ["ROUTER_API_TOKEN", apiTokens],
+    ["ROUTER_ADMIN_TOKEN", adminTokens],
+    ["HANDOVER_WEBHOOK_SECRET", handoverSecrets],
+    ["OUTBOUND_WEBHOOK_SECRET", outboundSecrets],
+  ] as const) {
+    if (v.length === 0) return { ok: false, error: { variable: name, message: "is required" } };
+  }
+  if ((env.SALESFORCE_ORG_IDS === undefined) !== (env.SALESFORCE_TOKEN === undefined)) {
+    return {
+      ok: false,
+      error: { variable: "SALESFORCE_TOKEN", message: "SALESFORCE_ORG_IDS and SALESFORCE_TOKEN go together" },
+    };
+  }
+  return {
+    ok: true,
+    config: {
+      production,
+      port: env.PORT,
+      redis: env.REDIS_URL,
+      rulesDir: env.RULES_DIR,
+      apiTokens,
+      publicKeys: env.ROUTER_PUBLIC_KEY ?? [],
+      adminTokens,
+      handoverSecrets,
+      outboundSecrets,
+      publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, ""),
+      rulesAutopublish: env.RULES_AUTOPUBLISH,
+      decisionTtlSeconds: env.DECISION_TTL_DAYS * 86_400,
+      hubspotClientSecret: env.HUBSPOT_CLIENT_SECRET,
+      salesforce:
+        env.SALESFORCE_ORG_IDS && env.SALESFORCE_TOKEN
+          ? { orgIds: env.SALESFORCE_ORG_IDS, token: env.SALESFORCE_TOKEN }
+          : undefined,
+      outboundAllowedHosts: env.OUTBOUND_ALLOWED_HOSTS,
+      webhookSubscribers: env.WEBHOOK_SUBSCRIBERS,
+      corsOrigins: env.CORS_ORIGINS,
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      logLevel: env.LOG_LEVEL,
+      queuePrefix: env.QUEUE_PREFIX ?? "{or}",
+    },
+  };
+}

@@ -1,0 +1,157 @@
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { secureHeaders } from "hono/secure-headers";
+import { authenticate } from "./auth.js";
+import type { AppDeps, AppEnv, Endpoint } from "./context.js";
+import { ApiError, problemResponse, requestIdOf } from "./errors.js";
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+function newRequestId(): string {
+  const b = new Uint8Array(12);
+  crypto.getRandomValues(b);
+  let s = "req_";
+  for (const x of b) s += x.toString(16).padStart(2, "0");
+  return s;
+}
+
+/** Compiles Hono path patterns to regexes, to tell 404 from 405 and list `allow`. */
+function pathMatcher(path: string): RegExp {
+  const src = path
+    .split("/")
+    .map((seg) => (seg.startsWith(":") ? "[^/]+" : seg === "*" ? ".*" : seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+    .join("/");
+  return new RegExp(`^${src}/?$`);
+}
+
+/**
+ * Builds the Hono app from its dependencies and endpoint list. The same function serves
+ * the Node entry and the Workers entry; they differ only in `deps` and which endpoints.
+ */
+export function createApp<S>(deps: AppDeps<S>, endpoints: readonly Endpoint<S>[]): Hono<AppEnv<S>> {
+  const app = new Hono<AppEnv<S>>();
+  const corsOrigins = new Set(deps.config.corsOrigins);
+  const matchers = endpoints.map((e) => ({ e, re: pathMatcher(e.path) }));
+
+  const allowedMethods = (path: string): string[] => {
+    const methods = new Set<string>();
+    for (const { e, re } of matchers) if (re.test(path)) methods.add(e.method);
+    if (methods.has("GET")) methods.add("HEAD");
+    return [...methods];
+  };
+
+  const corsHeaders = (origin: string | undefined): Record<string, string> =>
+    origin && corsOrigins.has(origin)
+      ? {
+          "access-control-allow-origin": origin,
+          vary: "Origin",
+          "access-control-expose-headers": "x-request-id, retry-after, etag",
+        }
+      : {};
+
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : newRequestId();
+    c.set("requestId", requestId);
+    c.set("routePath", "unmatched");
+    await next();
+    c.res.headers.set("x-request-id", requestId);
+    for (const [k, v] of Object.entries(corsHeaders(c.req.header("origin")))) c.res.headers.set(k, v);
+    deps.observe?.(c.get("routePath"), c.req.method, c.res.status, (performance.now() - started) / 1000);
+  });
+  app.use("*", secureHeaders({ crossOriginResourcePolicy: false }));
+
+  for (const { e } of matchers) {
+    app.on(e.method, e.path, async (c) => {
+      c.set("routePath", e.path);
+      if (e.scopes.length > 0) {
+        const principal = authenticate(c, deps.config, e.scopes);
+        c.set("principal", principal);
+      }
+      if (e.noServices) return e.handler(c, undefined as S);
+      let services: S;
+      try {
+        services = await deps.services.acquire(c);
+      } catch (error) {
+        deps.logger.warn({ requestId: requestIdOf(c), err: String(error) }, "services unavailable");
+        throw new ApiError("unavailable", "A backing service is unavailable; retry shortly");
+      }
+      try {
+        c.set("services", services);
+        await enforceRateLimit(c, deps, services);
+        return await e.handler(c, services);
+      } finally {
+        await deps.services.release?.(services, c);
+      }
+    });
+  }
+
+  app.notFound((c) => {
+    const path = c.req.path;
+    const allow = allowedMethods(path);
+    if (allow.length === 0) return problemResponse("not_found", `No route for ${path}`, requestIdOf(c));
+    const origin = c.req.header("origin");
+    if (c.req.method === "OPTIONS" && origin && corsOrigins.has(origin) && c.req.header("access-control-request-method")) {
+      return new Response(null, {
+        status: 204,
+        headers: {
+          ...corsHeaders(origin),
+          "access-control-allow-methods": allow.join(", "),
+          "access-control-allow-headers":
+            "authorization, content-type, x-request-id, idempotency-key, if-match, x-actor",
+          "access-control-max-age": "600",
+        },
+      });
+    }
+    return problemResponse(
+      "method_not_allowed",
+      `${c.req.method} is not allowed on ${path}; use ${allow.join(", ")}`,
+      requestIdOf(c),
+      undefined,
+      { allow: allow.join(", ") },
+    );
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) {
+      return problemResponse(error.code, error.detail, requestIdOf(c), error.errors, error.headers);
+    }
+    if (isRedisOutage(error)) {
+      return problemResponse("unavailable", "A backing service is unavailable; retry shortly", requestIdOf(c));
+    }
+    deps.logger.error({ requestId: requestIdOf(c), err: describeError(error) }, "unhandled error");
+    return problemResponse("internal", "An internal error occurred; it has been logged", requestIdOf(c));
+  });
+
+  return app;
+}
+
+async function enforceRateLimit<S>(c: Context<AppEnv<S>>, deps: AppDeps<S>, services: S): Promise<void> {
+  const limit = deps.config.rateLimitPerMinute;
+  const principal = c.get("principal");
+  if (limit <= 0 || !principal || !deps.rateLimitHit) return;
+  const nowMs = deps.clock.now().getTime();
+  const windowStart = Math.floor(nowMs / 60_000) * 60_000;
+  const count = await deps.rateLimitHit(services, principal.tokenId, windowStart);
+  if (count > limit) {
+    const retryAfter = Math.max(1, Math.ceil((windowStart + 60_000 - nowMs) / 1000));
+    throw new ApiError("rate_limited", `More than ${limit} requests this minute; retry in ${retryAfter} s`, undefined, {
+      "retry-after": String(retryAfter),
+    });
+  }
+}
+
+/** Connection-level Redis failures (refused, closed, offline queue off, command timeout). */
+export function isRedisOutage(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const m = `${error.name} ${error.message}`;
+  return /ECONNREFUSED|ECONNRESET|Connection is closed|Stream isn't writeable|enableOfflineQueue|Command timed out|MaxRetriesPerRequest|ETIMEDOUT|CLUSTERDOWN|LOADING|Failed to refresh slots|None of startup nodes/i.test(
+    m,
+  );
+}
+
+function describeError(error: unknown): Record<string, unknown> {
+  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
+  return { value: String(error) };
+}

@@ -1,0 +1,59 @@
+import type { Context } from "hono";
+import type { HttpConfig, Principal, Scope } from "./context.js";
+import { ApiError } from "./errors.js";
+
+/** Compares two strings in time independent of where they differ. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const len = Math.max(a.length, b.length);
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < len; i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
+  return diff === 0;
+}
+
+function findToken(presented: string, tokens: readonly string[]): number {
+  let found = -1;
+  // Compare against every token (no early exit) so timing does not reveal which list matched.
+  tokens.forEach((t, i) => {
+    if (constantTimeEqual(presented, t) && found < 0) found = i;
+  });
+  return found;
+}
+
+/**
+ * Resolves the bearer token to a principal and checks its scope:
+ * 401 when missing or unknown, 403 when valid but not accepted here.
+ */
+export function authenticate(c: Context, config: HttpConfig, accepted: readonly Scope[]): Principal {
+  const header = c.req.header("authorization");
+  const match = header ? /^Bearer[ ]+([^\s]+)\s*$/i.exec(header) : null;
+  if (!match) {
+    throw new ApiError("unauthorized", "Send Authorization: Bearer <token>", undefined, {
+      "www-authenticate": 'Bearer realm="onboarding-router"',
+    });
+  }
+  const presented = match[1]!;
+  const candidates: [Scope, readonly string[]][] = [
+    ["admin", config.adminTokens],
+    ["api", config.apiTokens],
+    ["public", config.publicKeys],
+  ];
+  let principal: Principal | undefined;
+  for (const [scope, tokens] of candidates) {
+    const i = findToken(presented, tokens);
+    if (i >= 0 && !principal) {
+      const tokenId = `${scope}:${i}`;
+      const actorHeader = c.req.header("x-actor");
+      const actor = actorHeader && /^[\w .@:-]{1,100}$/.test(actorHeader) ? `${actorHeader} (${tokenId})` : tokenId;
+      principal = { scope, tokenId, actor };
+    }
+  }
+  if (!principal) {
+    throw new ApiError("unauthorized", "The bearer token is not valid", undefined, {
+      "www-authenticate": 'Bearer realm="onboarding-router", error="invalid_token"',
+    });
+  }
+  if (!accepted.includes(principal.scope)) {
+    throw new ApiError("forbidden", `A ${principal.scope} token may not call this endpoint`);
+  }
+  return principal;
+}

@@ -1,0 +1,79 @@
+import type { Context } from "hono";
+import { ApiError } from "./errors.js";
+
+/** 64 KiB: the contract's request size limit, enforced before parsing. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Reads the raw body, refusing more than `max` bytes whether or not Content-Length is sent. */
+export async function readBodyCapped(c: Context, max = MAX_BODY_BYTES): Promise<Uint8Array> {
+  const declared = c.req.header("content-length");
+  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > max) {
+    throw new ApiError("payload_too_large", `The body must be at most ${max} bytes`);
+  }
+  const body = c.req.raw.body;
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      throw new ApiError("payload_too_large", `The body must be at most ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const ch of chunks) {
+    out.set(ch, offset);
+    offset += ch.byteLength;
+  }
+  return out;
+}
+
+const JSON_MEDIA = /^application\/(?:[A-Za-z0-9.!#$&^_-]+\+)?json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+
+/** 415 unless the content type is application/json or application/*+json (charset utf-8 or none). */
+export function assertJsonMediaType(c: Context): void {
+  const ct = c.req.header("content-type");
+  if (!ct || !JSON_MEDIA.test(ct.trim())) {
+    throw new ApiError("unsupported_media_type", "Send the body as application/json (charset utf-8)");
+  }
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Decodes UTF-8 and parses JSON; 400 `bad_request` when either fails. */
+export function parseJsonBytes(bytes: Uint8Array): unknown {
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch {
+    throw new ApiError("bad_request", "The body is not valid UTF-8");
+  }
+  if (text.trim() === "") throw new ApiError("bad_request", "The body is empty; send a JSON object");
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ApiError("bad_request", `Malformed JSON: ${e instanceof SyntaxError ? e.message : "cannot parse"}`);
+  }
+}
+
+/** Size → media type → syntax, in the contract's order. Validation is the handler's (zod). */
+export async function readJson(c: Context): Promise<unknown> {
+  const bytes = await readBodyCapped(c);
+  assertJsonMediaType(c);
+  return parseJsonBytes(bytes);
+}
+
+export function decodeText(bytes: Uint8Array): string {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    throw new ApiError("bad_request", "The body is not valid UTF-8");
+  }
+}
