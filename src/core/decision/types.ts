@@ -70,6 +70,8 @@ export interface ConditionTrace {
   readonly value: unknown;
   readonly factValue: unknown;
   readonly result: boolean;
+  /** The resolved right-hand side, present only when `value` is a fact reference (`{ "fact": "now" }`, or `"now"` on a date operator). */
+  readonly valueResult?: unknown;
 }
 
 /** One rule's evaluation. */
@@ -109,4 +111,7 @@ export interface Decider {
 }
 
 /** A compiled condition tree (for flow `branch` steps). */
-export type ConditionEvaluator = (facts: Facts) => { readonly result: boolean; readonly conditions: readonly ConditionTrace[] };
+export type ConditionEvaluator = (facts: Facts) => {
+  readonly result: boolean;
+  readonly conditions: readonly ConditionTrace[];
+};

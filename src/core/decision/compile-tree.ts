@@ -1,0 +1,154 @@
+/**
+ * Compiles a condition tree into plain closures (no eval / new Function: it runs on Workers).
+ * Like json-rules-engine without condition priorities, every leaf is evaluated (no short-circuit),
+ * so the trace is complete and a leaf that throws in the engine throws here too. Each leaf owns a
+ * slot in per-decision arrays instead of allocating a trace object; traces are built on demand.
+ */
+
+import { err, ok, type Result } from "../result.js";
+import { booleanKind, effectiveValue, isFactRef, traceOf } from "./conditions.js";
+import { DATE_OPERATORS, dateOperatorWithFixedValue } from "./dates.js";
+import { BUILT_IN_OPERATORS, type OperatorFn, resolveOperator } from "./operators.js";
+import { parsePath, resolveSegments } from "./path.js";
+import type { ConditionLeaf, ConditionNode, ConditionTrace, Facts } from "./types.js";
+
+/** What one decision's leaves produced, indexed by slot. */
+export interface EvalState {
+  readonly factValues: unknown[];
+  readonly results: boolean[];
+  readonly valueResults: unknown[];
+}
+
+export type NodeEval = (facts: Facts, state: EvalState) => boolean;
+
+export interface CompiledTree {
+  readonly evaluate: NodeEval;
+  readonly leaves: readonly ConditionLeaf[];
+  readonly firstSlot: number;
+}
+
+export function newEvalState(): EvalState {
+  return { factValues: [], results: [], valueResults: [] };
+}
+
+/** The trace of a compiled tree after it ran with `state`. */
+export function treeTrace(tree: CompiledTree, state: EvalState): ConditionTrace[] {
+  return tree.leaves.map((leaf, k) => {
+    const slot = tree.firstSlot + k;
+    return traceOf(leaf, state.factValues[slot], state.results[slot] === true, state.valueResults[slot]);
+  });
+}
+
+/** Leaves that failed in this run (for nearest misses). */
+export function failedLeaves(tree: CompiledTree, state: EvalState): number {
+  let failed = 0;
+  for (let s = tree.firstSlot; s < tree.firstSlot + tree.leaves.length; s++) if (!state.results[s]) failed++;
+  return failed;
+}
+
+/** Compiles `node` with leaf slots from `firstSlot`; an error names what only the engine can run. */
+export function compileTree(
+  node: ConditionNode,
+  firstSlot: number,
+  operators: ReadonlyMap<string, OperatorFn> = BUILT_IN_OPERATORS,
+): Result<CompiledTree, string> {
+  const leaves: ConditionLeaf[] = [];
+  const visit = (n: unknown): NodeEval | string => {
+    if (n === null || typeof n !== "object") return "a condition is not an object";
+    const kind = booleanKind(n);
+    if (kind === "not") {
+      const child = (n as { not: unknown }).not;
+      if (Array.isArray(child)) return '"not" cannot be an array';
+      const inner = visit(child);
+      return typeof inner === "string" ? inner : (f, s) => !inner(f, s);
+    }
+    if (kind) {
+      const list = (n as Record<string, unknown>)[kind];
+      if (!Array.isArray(list)) return `"${kind}" must be an array`;
+      const children: NodeEval[] = [];
+      for (const c of list) {
+        const compiled = visit(c);
+        if (typeof compiled === "string") return compiled;
+        children.push(compiled);
+      }
+      return combine(kind, children);
+    }
+    const leaf = compileLeaf(n as ConditionLeaf, firstSlot + leaves.length, operators);
+    if (typeof leaf !== "string") leaves.push(n as ConditionLeaf);
+    return leaf;
+  };
+  const evaluate = visit(node);
+  return typeof evaluate === "string" ? err(evaluate) : ok({ evaluate, leaves, firstSlot });
+}
+
+// The engine answers true for an empty all/any, and a lone child's result for a one-child list.
+function combine(kind: "all" | "any", children: readonly NodeEval[]): NodeEval {
+  if (children.length === 0) return () => true;
+  if (children.length === 1) return children[0]!;
+  const n = children.length;
+  if (kind === "all")
+    return (f, s) => {
+      let passed = true;
+      for (let i = 0; i < n; i++) if (!children[i]!(f, s)) passed = false;
+      return passed;
+    };
+  return (f, s) => {
+    let passed = false;
+    for (let i = 0; i < n; i++) if (children[i]!(f, s)) passed = true;
+    return passed;
+  };
+}
+
+function compileLeaf(
+  leaf: ConditionLeaf,
+  slot: number,
+  operators: ReadonlyMap<string, OperatorFn>,
+): NodeEval | string {
+  for (const key of ["fact", "operator", "value"])
+    if (!Object.hasOwn(leaf, key)) return `a condition has no "${key}"`;
+  if (typeof leaf.fact !== "string" || typeof leaf.operator !== "string")
+    return "fact and operator must be strings";
+  if (leaf.path !== undefined && typeof leaf.path !== "string") return "path must be a string";
+  const op = resolveOperator(leaf.operator, operators);
+  if (op === null) return `unknown operator "${leaf.operator}"`;
+  const readFact = factReader(leaf.fact, leaf.path);
+  const value = effectiveValue(leaf);
+
+  if (isFactRef(value)) {
+    if (typeof value.fact !== "string" || (value.path !== undefined && typeof value.path !== "string"))
+      return "a fact reference needs a string fact and path";
+    const readValue = factReader(value.fact, value.path);
+    return (f, s) => {
+      const b = readValue(f);
+      const a = readFact(f);
+      const passed = op(a, b);
+      s.factValues[slot] = a;
+      s.valueResults[slot] = b;
+      s.results[slot] = passed;
+      return passed;
+    };
+  }
+  const fixed =
+    DATE_OPERATORS.has(leaf.operator) && op === BUILT_IN_OPERATORS.get(leaf.operator)
+      ? dateOperatorWithFixedValue(leaf.operator, value)
+      : (a: unknown) => op(a, value);
+  return (f, s) => {
+    const a = readFact(f);
+    const passed = fixed(a);
+    s.factValues[slot] = a;
+    s.results[slot] = passed;
+    return passed;
+  };
+}
+
+// The engine's almanac: an absent fact is undefined; a path applies only to a non-null object.
+function factReader(name: string, path: string | undefined): (facts: Facts) => unknown {
+  const read = (f: Facts): unknown =>
+    Object.hasOwn(f, name) ? (f as unknown as Record<string, unknown>)[name] : undefined;
+  if (!path) return read;
+  const segments = parsePath(path);
+  return (f) => {
+    const v = read(f);
+    return v !== null && typeof v === "object" ? resolveSegments(v, segments) : v;
+  };
+}
