@@ -15,3 +15,12 @@ export interface Logger {
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Counters the core and workers report; the Node entry backs them with prom-client, the edge with nothing. */
+export interface Telemetry {
+  decision(flow: string, rule: string): void;
+  job(kind: string, outcome: "completed" | "failed" | "retried" | "skipped"): void;
+  stepDuration(flow: string, stepType: string, seconds: number): void;
+}
+
+export const noTelemetry: Telemetry = { decision() {}, job() {}, stepDuration() {} };

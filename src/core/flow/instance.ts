@@ -1,0 +1,94 @@
+import type { Reason } from "../decision/types.js";
+
+export type InstanceStatus = "active" | "completed" | "cancelled" | "failed";
+export type StepStatus = "pending" | "running" | "waiting" | "done" | "failed";
+
+/** The survey input a decision was made from, kept so a late handover can re-decide. */
+export interface RouteInput {
+  readonly answers: Readonly<Record<string, unknown>>;
+  readonly role?: string;
+  readonly context?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * One customer's (account + optional user) flow instance as stored in Redis
+ * (hash `{accountId}:inst:<instanceId>`, scalar fields as strings, the rest JSON).
+ */
+export interface InstanceState {
+  readonly id: string;
+  readonly accountId: string;
+  readonly userId?: string;
+  /** `userId` or `-` for the account-level subject. */
+  readonly subject: string;
+  readonly flowId: string;
+  readonly flowVersion: number;
+  readonly rulesetVersion: number;
+  readonly status: InstanceStatus;
+  readonly stepId: string | null;
+  readonly stepStatus: StepStatus;
+  /** ms since epoch */
+  readonly stepEnteredAt: number;
+  readonly stepDueAt?: number;
+  /** Compare-and-set revision: every transition increments it. */
+  readonly rev: number;
+  /** Attempt number of the current step (retries). */
+  readonly attempt: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly decisionId: string;
+  /** Hash of the facts the last decision used (answers, role, handover id). */
+  readonly factsKey: string;
+  readonly reasons: readonly Reason[];
+  readonly input: RouteInput;
+  /** Step ids entered so far, in order (for `reroute: { untilStep }`). */
+  readonly entered: readonly string[];
+  readonly error?: string;
+  /** Experiment assignment, when the winning rule was an experiment. */
+  readonly experiment?: { readonly id: string; readonly variant: string };
+}
+
+/** One history entry (list `{accountId}:hist:<instanceId>`). */
+export interface HistoryEntry {
+  /** ISO 8601 */
+  readonly at: string;
+  readonly type: string;
+  readonly stepId?: string;
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * An intent in the account's transactional outbox (list `{accountId}:outbox`), written in the
+ * same atomic script as the transition that caused it; the relay turns it into a BullMQ job
+ * with `jobId = id` (deterministic, no `:`), so relaying twice cannot double it.
+ */
+export type OutboxIntent =
+  | {
+      readonly id: string;
+      readonly kind: "step.enter";
+      readonly accountId: string;
+      readonly instanceId: string;
+      readonly stepId: string;
+      readonly rev: number;
+      /** Run no earlier than this (ms since epoch); 0 = now. */
+      readonly runAt: number;
+    }
+  | {
+      readonly id: string;
+      readonly kind: "account.redecide";
+      readonly accountId: string;
+      readonly handoverId: string;
+      readonly runAt: number;
+    }
+  | {
+      readonly id: string;
+      readonly kind: "notify";
+      readonly accountId: string;
+      readonly instanceId: string;
+      readonly event: string;
+      readonly rev: number;
+      readonly runAt: number;
+      readonly detail?: Readonly<Record<string, unknown>>;
+    };
+
+/** The deterministic job id of a step entry: instance + step + revision. */
+export const stepJobId = (instanceId: string, stepId: string, rev: number) => `${instanceId}-${stepId}-${rev}`;

@@ -1,0 +1,29 @@
+import type { Keys } from "../adapters/redis/keys.js";
+import type { RedisClient } from "../adapters/redis/connect.js";
+import type { Clock, Logger, Telemetry } from "../core/ports.js";
+import type { RulesRuntime } from "../core/rules-runtime.js";
+
+/** Settings the endpoints need beyond auth (a subset of Config, also built on the edge). */
+export interface ServiceSettings {
+  readonly decisionTtlSeconds: number;
+  readonly handoverSecrets: readonly string[];
+  readonly hubspotClientSecret: string | undefined;
+  readonly salesforce: { readonly orgIds: readonly string[]; readonly token: string } | undefined;
+  readonly publicBaseUrl: string | undefined;
+}
+
+/**
+ * What a request handler works with. On Node these live for the process; on the edge the
+ * Redis client is made per request and closed after it.
+ */
+export interface RouterServices {
+  readonly redis: RedisClient;
+  readonly keys: Keys;
+  readonly rules: RulesRuntime;
+  readonly settings: ServiceSettings;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly telemetry: Telemetry;
+  /** Wakes the outbox relay for an account (in-process on Node; the `ready` list covers other processes). */
+  readonly wakeRelay: (accountId: string) => void;
+}
