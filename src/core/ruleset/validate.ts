@@ -1,0 +1,338 @@
+import type { z } from "zod";
+import type { RoutingRule } from "../decision/types.js";
+import { canonicalHandoverSchema } from "../handover/schema.js";
+import { buildAnswersSchema } from "../survey.js";
+import { checkConditions } from "./check-conditions.js";
+import { factShapes } from "./fact-shapes.js";
+import { issuesToProblems, jsonPath, type RuleProblem } from "./problems.js";
+import { byPrecedence, findShadowedRules } from "./reachability.js";
+import {
+  type FlowDefinition,
+  FlowSchema,
+  type RoutingFile,
+  RoutingFileSchema,
+  type Settings,
+  SettingsSchema,
+  type SurveyDefinition,
+  SurveySchema,
+  type TestsFile,
+  TestsFileSchema,
+} from "./schemas.js";
+
+/** A ruleset as stored and published: every rule file by its path relative to RULES_DIR. */
+export interface RulesetDocument {
+  readonly files: Readonly<Record<string, unknown>>;
+}
+
+export interface ValidateOptions {
+  /** Schemas for further file kinds by path prefix, e.g. `{ "handover-mappings/": MappingSchema }`. */
+  readonly extraSchemas?: Readonly<Record<string, z.ZodType>>;
+}
+
+/** What validation learnt, typed, for the loader. */
+export interface RulesetAnalysis {
+  readonly problems: RuleProblem[];
+  readonly warnings: RuleProblem[];
+  readonly files: Record<string, unknown>;
+  readonly settings?: Settings;
+  readonly survey?: SurveyDefinition;
+  readonly flows: Map<string, FlowDefinition>;
+  readonly routing: RoutingRule[];
+  readonly tests: { file: string; data: TestsFile }[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const KIND_DIRS = ["routing/", "flows/", "tests/", "handover-mappings/"] as const;
+
+/** The files of a document, without `schema/` and without top-level `$schema` keys. */
+export function normalizeDocument(doc: unknown): { files: Record<string, unknown>; problems: RuleProblem[] } {
+  if (!isObject(doc) || !isObject(doc.files))
+    return {
+      files: {},
+      problems: [{ file: "", path: "$.files", message: "a ruleset is { files: { <path>: <json> } }" }],
+    };
+  const files: Record<string, unknown> = {};
+  for (const name of Object.keys(doc.files).sort()) {
+    if (name.startsWith("schema/")) continue;
+    const content = doc.files[name];
+    if (isObject(content) && "$schema" in content) {
+      const { $schema: _ignored, ...rest } = content;
+      files[name] = rest;
+    } else files[name] = content;
+  }
+  return { files, problems: [] };
+}
+
+/** Every problem (errors) and warning in a ruleset, all at once. */
+export function validateRuleset(
+  doc: unknown,
+  options: ValidateOptions = {},
+): { problems: RuleProblem[]; warnings: RuleProblem[] } {
+  const { problems, warnings } = analyzeRuleset(doc, options);
+  return { problems, warnings };
+}
+
+/** Validates and returns the typed parts (used by loadRuleset). */
+export function analyzeRuleset(doc: unknown, options: ValidateOptions = {}): RulesetAnalysis {
+  const { files, problems } = normalizeDocument(doc);
+  const warnings: RuleProblem[] = [];
+  const out: RulesetAnalysis = { problems, warnings, files, flows: new Map(), routing: [], tests: [] };
+  const parse = <T>(file: string, schema: z.ZodType<T>): T | undefined => {
+    const r = schema.safeParse(files[file]);
+    if (r.success) return r.data;
+    problems.push(...issuesToProblems(file, r.error.issues));
+    return undefined;
+  };
+
+  let settings: Settings | undefined;
+  let survey: SurveyDefinition | undefined;
+  const routingFiles: { file: string; data: RoutingFile }[] = [];
+  const flowFiles: { file: string; data: FlowDefinition }[] = [];
+  for (const file of Object.keys(files)) {
+    const extra = Object.entries(options.extraSchemas ?? {}).find(([prefix]) => file.startsWith(prefix));
+    if (extra) parse(file, extra[1]);
+    else if (file === "settings.json") settings = parse(file, SettingsSchema);
+    else if (file === "survey.json") survey = parse(file, SurveySchema);
+    else if (!/^[a-z-]+\/[^/]+\.json$/.test(file) || !KIND_DIRS.some((d) => file.startsWith(d)))
+      problems.push({
+        file,
+        path: "$",
+        message:
+          "not a rule file: expected settings.json, survey.json, or routing/, flows/, tests/, handover-mappings/<name>.json",
+      });
+    else if (file.startsWith("routing/")) {
+      const data = parse(file, RoutingFileSchema);
+      if (data) routingFiles.push({ file, data });
+    } else if (file.startsWith("flows/")) {
+      const data = parse(file, FlowSchema);
+      if (data) flowFiles.push({ file, data });
+    } else if (file.startsWith("tests/")) {
+      const data = parse(file, TestsFileSchema);
+      if (data) out.tests.push({ file, data });
+    } else if (!isObject(files[file])) problems.push({ file, path: "$", message: "expected a JSON object" });
+  }
+  if (!("settings.json" in files))
+    problems.push({ file: "settings.json", path: "$", message: "missing file" });
+  if (!("survey.json" in files)) problems.push({ file: "survey.json", path: "$", message: "missing file" });
+
+  if (settings) checkSettings(settings, warnings, problems);
+  if (survey)
+    duplicates(
+      survey.questions.map((q, i) => [q.id, `$.questions[${i}].id`]),
+      "survey.json",
+      "question id",
+      problems,
+    );
+
+  for (const { file, data } of flowFiles) {
+    const expected = file.slice("flows/".length, -".json".length);
+    if (data.id !== expected)
+      problems.push({
+        file,
+        path: "$.id",
+        message: `flow id "${data.id}" must equal the file name "${expected}"`,
+      });
+    const other = out.flows.get(data.id);
+    if (other) problems.push({ file, path: "$.id", message: `duplicate flow id "${data.id}"` });
+    else out.flows.set(data.id, data);
+  }
+
+  const facts =
+    survey && settings
+      ? factShapes(
+          survey,
+          settings.revenueTiers.map((t) => t.id),
+        )
+      : undefined;
+  const sink = { problems, warnings };
+  for (const { file, data } of flowFiles) checkFlow(file, data, facts, sink);
+
+  for (const { file, data } of routingFiles)
+    data.rules.forEach((r, index) => {
+      out.routing.push({
+        name: r.name,
+        priority: r.priority,
+        conditions: r.conditions,
+        event: r.event,
+        file,
+        index,
+      });
+    });
+  out.routing.sort(byPrecedence);
+  checkRouting(out.routing, out.flows, facts, sink);
+  if (settings && !out.flows.has(settings.defaultFlow))
+    problems.push({
+      file: "settings.json",
+      path: "$.defaultFlow",
+      message: `unknown flow "${settings.defaultFlow}"`,
+    });
+
+  if (survey) checkTests(out.tests, survey, out.flows, out.routing, problems, warnings);
+  if (settings) Object.assign(out, { settings });
+  if (survey) Object.assign(out, { survey });
+  return out;
+}
+
+function duplicates(entries: [string, string][], file: string, what: string, problems: RuleProblem[]): void {
+  const seen = new Set<string>();
+  for (const [id, path] of entries) {
+    if (seen.has(id)) problems.push({ file, path, message: `duplicate ${what} "${id}"` });
+    seen.add(id);
+  }
+}
+
+function checkSettings(s: Settings, warnings: RuleProblem[], problems: RuleProblem[]): void {
+  const file = "settings.json";
+  duplicates(
+    s.revenueTiers.map((t, i) => [t.id, `$.revenueTiers[${i}].id`]),
+    file,
+    "tier id",
+    problems,
+  );
+  let prev = -1;
+  s.revenueTiers.forEach((t, i) => {
+    const path = `$.revenueTiers[${i}].maxAnnualValue`;
+    if (t.maxAnnualValue === null) {
+      if (i !== s.revenueTiers.length - 1)
+        problems.push({ file, path, message: "only the last tier may be unbounded (null)" });
+    } else if (t.maxAnnualValue <= prev)
+      problems.push({ file, path, message: "tiers must be in ascending maxAnnualValue" });
+    else prev = t.maxAnnualValue;
+  });
+  const last = s.revenueTiers[s.revenueTiers.length - 1];
+  if (last && last.maxAnnualValue !== null)
+    warnings.push({
+      file,
+      path: `$.revenueTiers[${s.revenueTiers.length - 1}]`,
+      message: 'values above the last tier get revenueTier "unknown"',
+    });
+  if (s.fx && s.currency in s.fx && s.fx[s.currency] !== 1)
+    warnings.push({
+      file,
+      path: `$.fx.${s.currency}`,
+      message: `the rate of ${s.currency} into itself should be 1`,
+    });
+}
+
+type Sink = { problems: RuleProblem[]; warnings: RuleProblem[] };
+type Facts = ReturnType<typeof factShapes> | undefined;
+
+function checkFlow(file: string, flow: FlowDefinition, facts: Facts, sink: Sink): void {
+  const ids = new Set<string>();
+  flow.steps.forEach((s, i) => {
+    if (ids.has(s.id))
+      sink.problems.push({ file, path: `$.steps[${i}].id`, message: `duplicate step id "${s.id}"` });
+    ids.add(s.id);
+  });
+  const ref = (id: string | undefined, path: string) => {
+    if (id !== undefined && !ids.has(id)) sink.problems.push({ file, path, message: `unknown step "${id}"` });
+  };
+  if (typeof flow.reroute === "object") ref(flow.reroute.untilStep, "$.reroute.untilStep");
+  flow.steps.forEach((s, i) => {
+    const at = `$.steps[${i}]`;
+    ref(s.next, `${at}.next`);
+    if (s.type === "wait") ref(s.onTimeout, `${at}.onTimeout`);
+    if (s.type === "branch") {
+      ref(s.otherwise, `${at}.otherwise`);
+      s.branches.forEach((b, j) => {
+        ref(b.next, `${at}.branches[${j}].next`);
+        if (facts)
+          checkConditions(b.conditions, file, ["steps", i, "branches", j, "conditions"], facts, sink);
+      });
+    }
+    if (s.type === "end" && s.next !== undefined)
+      sink.warnings.push({ file, path: `${at}.next`, message: "an end step has no next" });
+  });
+  const lastStep = flow.steps[flow.steps.length - 1];
+  if (lastStep && lastStep.type !== "end" && lastStep.type !== "branch" && lastStep.next === undefined)
+    sink.warnings.push({
+      file,
+      path: `$.steps[${flow.steps.length - 1}]`,
+      message: "the last step is not an end step; the flow completes after it",
+    });
+}
+
+function checkRouting(
+  rules: readonly RoutingRule[],
+  flows: ReadonlyMap<string, FlowDefinition>,
+  facts: Facts,
+  sink: Sink,
+): void {
+  const names = new Map<string, RoutingRule>();
+  for (const r of rules) {
+    const at = `$.rules[${r.index}]`;
+    const first = names.get(r.name);
+    if (first)
+      sink.problems.push({
+        file: r.file,
+        path: `${at}.name`,
+        message: `duplicate rule name "${r.name}" (also in ${first.file})`,
+      });
+    else names.set(r.name, r);
+    const p = r.event.params;
+    if ("flow" in p) {
+      if (!flows.has(p.flow))
+        sink.problems.push({
+          file: r.file,
+          path: `${at}.event.params.flow`,
+          message: `unknown flow "${p.flow}"`,
+        });
+    } else
+      p.variants.forEach((v, j) => {
+        if (!flows.has(v.flow))
+          sink.problems.push({
+            file: r.file,
+            path: `${at}.event.params.variants[${j}].flow`,
+            message: `unknown flow "${v.flow}"`,
+          });
+      });
+    if (facts) checkConditions(r.conditions, r.file, ["rules", r.index, "conditions"], facts, sink);
+  }
+  for (const { rule, shadowedBy } of findShadowedRules(rules))
+    sink.problems.push({
+      file: rule.file,
+      path: `$.rules[${rule.index}].conditions`,
+      message: `rule "${rule.name}" can never win: its conditions imply those of "${shadowedBy.name}" (priority ${shadowedBy.priority}, ${shadowedBy.file}), which is tried first`,
+    });
+}
+
+function checkTests(
+  tests: RulesetAnalysis["tests"],
+  survey: SurveyDefinition,
+  flows: ReadonlyMap<string, FlowDefinition>,
+  rules: readonly RoutingRule[],
+  problems: RuleProblem[],
+  warnings: RuleProblem[],
+): void {
+  const answers = buildAnswersSchema(survey);
+  const ruleNames = new Set(rules.map((r) => r.name));
+  for (const { file, data } of tests) {
+    duplicates(
+      data.cases.map((c, i) => [c.name, `$.cases[${i}].name`]),
+      file,
+      "case name",
+      warnings,
+    );
+    data.cases.forEach((c, i) => {
+      const r = answers.safeParse(c.survey);
+      if (!r.success) problems.push(...issuesToProblems(file, r.error.issues, ["cases", i, "survey"]));
+      if (c.handover !== undefined) {
+        const h = canonicalHandoverSchema.safeParse(c.handover);
+        if (!h.success) problems.push(...issuesToProblems(file, h.error.issues, ["cases", i, "handover"]));
+      }
+      if (!flows.has(c.expect.flow))
+        problems.push({
+          file,
+          path: jsonPath(["cases", i, "expect", "flow"]),
+          message: `unknown flow "${c.expect.flow}"`,
+        });
+      if (typeof c.expect.rule === "string" && !ruleNames.has(c.expect.rule))
+        problems.push({
+          file,
+          path: jsonPath(["cases", i, "expect", "rule"]),
+          message: `unknown rule "${c.expect.rule}"`,
+        });
+    });
+  }
+}

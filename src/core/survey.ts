@@ -1,0 +1,62 @@
+import { z } from "zod";
+import type { Question, SurveyDefinition } from "./ruleset/schemas.js";
+
+/** The validator for `{ answers }` built from a survey definition (once per ruleset, reused per request). */
+export type AnswersSchema = z.ZodType<{ answers: Record<string, unknown> }>;
+
+const typeError = (expected: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? "required" : `expected ${expected}`;
+
+function answerSchema(q: Question): z.ZodType {
+  const { min, max } = q;
+  switch (q.type) {
+    case "number":
+    case "integer": {
+      let s = z.number({ error: typeError(q.type === "integer" ? "an integer" : "a number") });
+      if (q.type === "integer") s = s.int({ error: "expected an integer" });
+      if (min !== undefined) s = s.min(min, { error: `must be ≥ ${min}` });
+      if (max !== undefined) s = s.max(max, { error: `must be ≤ ${max}` });
+      return s;
+    }
+    case "boolean":
+      return z.boolean({ error: typeError("true or false") });
+    case "enum": {
+      const values = q.values ?? [];
+      return z.string({ error: typeError(`one of ${values.join(", ")}`) }).refine((v) => values.includes(v), {
+        error: `expected one of ${values.join(", ")}`,
+      });
+    }
+    case "multi": {
+      const values = q.values ?? [];
+      let s = z.array(
+        z
+          .string({ error: "expected a string" })
+          .refine((v) => values.includes(v), { error: `expected one of ${values.join(", ")}` }),
+        { error: typeError(`an array of ${values.join(", ")}`) },
+      );
+      if (min !== undefined) s = s.min(min, { error: `pick at least ${min}` });
+      if (max !== undefined) s = s.max(max, { error: `pick at most ${max}` });
+      return s;
+    }
+    case "text": {
+      let s = z.string({ error: typeError("text") });
+      if (min !== undefined) s = s.min(min, { error: `must be at least ${min} characters` });
+      if (max !== undefined) s = s.max(max, { error: `must be at most ${max} characters` });
+      return s;
+    }
+    case "date":
+      return z.iso.date({
+        error: (i) => (i.input === undefined ? "required" : "expected a date (YYYY-MM-DD)"),
+      });
+  }
+}
+
+/** Strict: unknown question ids, wrong types, out-of-range values and missing required answers fail with path `answers.<id>`. */
+export function buildAnswersSchema(survey: SurveyDefinition): AnswersSchema {
+  const shape: Record<string, z.ZodType> = {};
+  for (const q of survey.questions) shape[q.id] = q.required ? answerSchema(q) : answerSchema(q).optional();
+  const answers = z
+    .object(shape, { error: typeError("an object of answers") })
+    .catchall(z.unknown().refine(() => false, { error: "unknown question" }));
+  return z.object({ answers }, { error: typeError("an object") }) as unknown as AnswersSchema;
+}
