@@ -25,10 +25,19 @@ export interface CompiledTree {
   readonly evaluate: NodeEval;
   readonly leaves: readonly ConditionLeaf[];
   readonly firstSlot: number;
+  /** Whether a leaf compares against a fact reference (and so writes `valueResults`). */
+  readonly hasFactRefs: boolean;
 }
 
-export function newEvalState(): EvalState {
-  return { factValues: [], results: [], valueResults: [] };
+const NO_VALUE_RESULTS: unknown[] = [];
+
+/** Arrays sized up front: growing them leaf by leaf was a large share of a decision's cost. */
+export function newEvalState(slots: number, withValueResults: boolean): EvalState {
+  return {
+    factValues: new Array(slots),
+    results: new Array(slots),
+    valueResults: withValueResults ? new Array(slots) : NO_VALUE_RESULTS,
+  };
 }
 
 /** The trace of a compiled tree after it ran with `state`. */
@@ -78,7 +87,9 @@ export function compileTree(
     return leaf;
   };
   const evaluate = visit(node);
-  return typeof evaluate === "string" ? err(evaluate) : ok({ evaluate, leaves, firstSlot });
+  if (typeof evaluate === "string") return err(evaluate);
+  const hasFactRefs = leaves.some((leaf) => isFactRef(effectiveValue(leaf)));
+  return ok({ evaluate, leaves, firstSlot, hasFactRefs });
 }
 
 // The engine answers true for an empty all/any, and a lone child's result for a one-child list.

@@ -45,6 +45,7 @@ export function compileRules(
     } else fallback.push(i);
   });
   const fallbackRules = fallback.map((i) => ordered[i]!);
+  const withValueResults = trees.some((t) => t?.hasFactRefs);
   const prepared = prepareEngineRules(fallbackRules);
 
   const finish = (
@@ -64,8 +65,8 @@ export function compileRules(
 
   return {
     decide(facts: Facts, subjectKey: string): Promise<Decision> {
-      const state = newEvalState();
-      const passed: boolean[] = [];
+      const state = newEvalState(nextSlot, withValueResults);
+      const passed: boolean[] = new Array(ordered.length);
       try {
         for (let i = 0; i < ordered.length; i++) {
           const tree = trees[i];
@@ -88,7 +89,7 @@ export function compileCondition(node: ConditionNode): ConditionEvaluator {
   if (!compiled.ok) throw new Error(`Cannot compile condition: ${compiled.error}`);
   const tree = compiled.value;
   return (facts) => {
-    const state = newEvalState();
+    const state = newEvalState(tree.leaves.length, tree.hasFactRefs);
     const result = tree.evaluate(facts, state);
     return { result, conditions: treeTrace(tree, state) };
   };

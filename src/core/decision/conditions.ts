@@ -48,7 +48,13 @@ export function traceOf(
   result: boolean,
   valueResult: unknown,
 ): ConditionTrace {
-  const head = leaf.path === undefined ? { fact: leaf.fact } : { fact: leaf.fact, path: leaf.path };
-  const withPath = { ...head, operator: leaf.operator, value: leaf.value, factValue, result };
-  return isFactRef(effectiveValue(leaf)) ? { ...withPath, valueResult } : withPath;
+  const { fact, path, operator, value } = leaf;
+  const resolved = isFactRef(effectiveValue(leaf));
+  if (path === undefined)
+    return resolved
+      ? { fact, operator, value, factValue, result, valueResult }
+      : { fact, operator, value, factValue, result };
+  return resolved
+    ? { fact, path, operator, value, factValue, result, valueResult }
+    : { fact, path, operator, value, factValue, result };
 }

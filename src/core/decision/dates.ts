@@ -12,9 +12,21 @@ const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z
 
 export const DATE_OPERATORS: ReadonlySet<string> = new Set(["dateBefore", "dateAfter"]);
 
+// Many rules read the same date fact in one decision; parsing is the costly part of a date leaf.
+const parsedTimes = new Map<string, number>();
+
 /** Epoch milliseconds of an ISO 8601 date or date-time, NaN for anything else. */
 export function isoTime(value: unknown): number {
   if (typeof value !== "string") return Number.NaN;
+  const known = parsedTimes.get(value);
+  if (known !== undefined) return known;
+  const time = parseIso(value);
+  if (parsedTimes.size >= 1_000) parsedTimes.clear();
+  parsedTimes.set(value, time);
+  return time;
+}
+
+function parseIso(value: string): number {
   if (ISO_DATE.test(value)) return checkedParse(value, `${value}T00:00:00Z`);
   const m = ISO_DATE_TIME.exec(value);
   if (m === null) return Number.NaN;

@@ -60,7 +60,8 @@ function nameEnd(path: string, from: number): number {
 export function resolveSegments(value: unknown, segments: PathSegments | null): unknown {
   if (segments === null) return undefined;
   let current = value;
-  for (const key of segments) {
+  for (let i = 0; i < segments.length; i++) {
+    const key = segments[i]!;
     if (current === null || typeof current !== "object" || !Object.hasOwn(current, key)) return undefined;
     current = (current as Record<string | number, unknown>)[key];
   }
