@@ -3,14 +3,12 @@ import { z } from "zod";
 /** Every environment variable the service reads (CONTRACT.md "Environment"), parsed by one schema. */
 
 const list = (sep: RegExp) =>
-  z
-    .string()
-    .transform((s) =>
-      s
-        .split(sep)
-        .map((x) => x.trim())
-        .filter((x) => x.length > 0),
-    );
+  z.string().transform((s) =>
+    s
+      .split(sep)
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0),
+  );
 const commaList = list(/,/);
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no", "on", "off"])
@@ -63,9 +61,15 @@ const envSchema = z.object({
   PORT: intIn(1, 65535).default(8787),
   REDIS_URL: redisUrl.optional(),
   RULES_DIR: z.string().min(1).default("./rules"),
-  ROUTER_API_TOKEN: commaList.pipe(z.array(z.string().min(16, "each token needs ≥ 16 characters")).min(1)).optional(),
-  ROUTER_PUBLIC_KEY: commaList.pipe(z.array(z.string().min(16, "each key needs ≥ 16 characters")).min(1)).optional(),
-  ROUTER_ADMIN_TOKEN: commaList.pipe(z.array(z.string().min(16, "each token needs ≥ 16 characters")).min(1)).optional(),
+  ROUTER_API_TOKEN: commaList
+    .pipe(z.array(z.string().min(16, "each token needs ≥ 16 characters")).min(1))
+    .optional(),
+  ROUTER_PUBLIC_KEY: commaList
+    .pipe(z.array(z.string().min(16, "each key needs ≥ 16 characters")).min(1))
+    .optional(),
+  ROUTER_ADMIN_TOKEN: commaList
+    .pipe(z.array(z.string().min(16, "each token needs ≥ 16 characters")).min(1))
+    .optional(),
   HANDOVER_WEBHOOK_SECRET: whsecList.optional(),
   PUBLIC_BASE_URL: z.url().optional(),
   RULES_AUTOPUBLISH: bool.default(true),
@@ -78,10 +82,15 @@ const envSchema = z.object({
   OUTBOUND_WEBHOOK_SECRET: whsecList.optional(),
   OUTBOUND_ALLOWED_HOSTS: commaList.optional(),
   WEBHOOK_SUBSCRIBERS: commaList.pipe(z.array(z.url())).default([]),
-  CORS_ORIGINS: commaList.pipe(z.array(z.string().regex(/^https?:\/\/[^/]+$/, "must be origins like https://app.example.com"))).default([]),
+  CORS_ORIGINS: commaList
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/]+$/, "must be origins like https://app.example.com")))
+    .default([]),
   RATE_LIMIT_PER_MINUTE: intIn(0, 10_000_000).default(0),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:{}_-]{1,64}$/).optional(),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:{}_-]{1,64}$/)
+    .optional(),
 });
 
 export type Env = z.output<typeof envSchema>;

@@ -7,7 +7,17 @@ export function createLogger(level: string): Logger & { child(b: Record<string, 
     level,
     base: { service: "onboarding-router" },
     redact: {
-      paths: ["authorization", "*.authorization", "token", "*.token", "secret", "*.secret", "email", "*.email", "*.*.email"],
+      paths: [
+        "authorization",
+        "*.authorization",
+        "token",
+        "*.token",
+        "secret",
+        "*.secret",
+        "email",
+        "*.email",
+        "*.*.email",
+      ],
       censor: "[redacted]",
     },
   });

@@ -18,7 +18,11 @@ export function createMetrics() {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  const redisUp = new Gauge({ name: "router_redis_up", help: "1 when Redis answered the last check", registers: [registry] });
+  const redisUp = new Gauge({
+    name: "router_redis_up",
+    help: "1 when Redis answered the last check",
+    registers: [registry],
+  });
   const decisions = new Counter({
     name: "router_decisions_total",
     help: "Routing decisions by flow and winning rule",

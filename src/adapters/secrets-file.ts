@@ -15,7 +15,10 @@ function randomToken(prefix: string): string {
  * `.data/secrets.json` (0600) so later starts and other local processes share them, and
  * printed once to stderr (never into the JSON log).
  */
-export function loadOrCreateSecrets(dataDir: string, env: Readonly<Record<string, string | undefined>>): Generated {
+export function loadOrCreateSecrets(
+  dataDir: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Generated {
   const file = join(dataDir, "secrets.json");
   let stored: Generated = {};
   if (existsSync(file)) {

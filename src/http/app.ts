@@ -1,5 +1,5 @@
-import { Hono } from "hono";
 import type { Context } from "hono";
+import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import { authenticate } from "./auth.js";
 import type { AppDeps, AppEnv, Endpoint } from "./context.js";
@@ -19,7 +19,9 @@ function newRequestId(): string {
 function pathMatcher(path: string): RegExp {
   const src = path
     .split("/")
-    .map((seg) => (seg.startsWith(":") ? "[^/]+" : seg === "*" ? ".*" : seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+    .map((seg) =>
+      seg.startsWith(":") ? "[^/]+" : seg === "*" ? ".*" : seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+    )
     .join("/");
   return new RegExp(`^${src}/?$`);
 }
@@ -92,7 +94,12 @@ export function createApp<S>(deps: AppDeps<S>, endpoints: readonly Endpoint<S>[]
     const allow = allowedMethods(path);
     if (allow.length === 0) return problemResponse("not_found", `No route for ${path}`, requestIdOf(c));
     const origin = c.req.header("origin");
-    if (c.req.method === "OPTIONS" && origin && corsOrigins.has(origin) && c.req.header("access-control-request-method")) {
+    if (
+      c.req.method === "OPTIONS" &&
+      origin &&
+      corsOrigins.has(origin) &&
+      c.req.header("access-control-request-method")
+    ) {
       return new Response(null, {
         status: 204,
         headers: {
@@ -118,7 +125,11 @@ export function createApp<S>(deps: AppDeps<S>, endpoints: readonly Endpoint<S>[]
       return problemResponse(error.code, error.detail, requestIdOf(c), error.errors, error.headers);
     }
     if (isRedisOutage(error)) {
-      return problemResponse("unavailable", "A backing service is unavailable; retry shortly", requestIdOf(c));
+      return problemResponse(
+        "unavailable",
+        "A backing service is unavailable; retry shortly",
+        requestIdOf(c),
+      );
     }
     deps.logger.error({ requestId: requestIdOf(c), err: describeError(error) }, "unhandled error");
     return problemResponse("internal", "An internal error occurred; it has been logged", requestIdOf(c));
@@ -136,9 +147,14 @@ async function enforceRateLimit<S>(c: Context<AppEnv<S>>, deps: AppDeps<S>, serv
   const count = await deps.rateLimitHit(services, principal.tokenId, windowStart);
   if (count > limit) {
     const retryAfter = Math.max(1, Math.ceil((windowStart + 60_000 - nowMs) / 1000));
-    throw new ApiError("rate_limited", `More than ${limit} requests this minute; retry in ${retryAfter} s`, undefined, {
-      "retry-after": String(retryAfter),
-    });
+    throw new ApiError(
+      "rate_limited",
+      `More than ${limit} requests this minute; retry in ${retryAfter} s`,
+      undefined,
+      {
+        "retry-after": String(retryAfter),
+      },
+    );
   }
 }
 

@@ -43,7 +43,8 @@ export function authenticate(c: Context, config: HttpConfig, accepted: readonly 
     if (i >= 0 && !principal) {
       const tokenId = `${scope}:${i}`;
       const actorHeader = c.req.header("x-actor");
-      const actor = actorHeader && /^[\w .@:-]{1,100}$/.test(actorHeader) ? `${actorHeader} (${tokenId})` : tokenId;
+      const actor =
+        actorHeader && /^[\w .@:-]{1,100}$/.test(actorHeader) ? `${actorHeader} (${tokenId})` : tokenId;
       principal = { scope, tokenId, actor };
     }
   }

@@ -59,7 +59,10 @@ export function parseJsonBytes(bytes: Uint8Array): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new ApiError("bad_request", `Malformed JSON: ${e instanceof SyntaxError ? e.message : "cannot parse"}`);
+    throw new ApiError(
+      "bad_request",
+      `Malformed JSON: ${e instanceof SyntaxError ? e.message : "cannot parse"}`,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
-import type { Context } from "hono";
 import type { RouteConfig } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { Clock, Logger } from "../core/ports.js";
 
 /** Which credential an endpoint accepts. `none` = public route; `signed` = the handler verifies a signature. */

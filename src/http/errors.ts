@@ -82,7 +82,12 @@ export function problemResponse(
 }
 
 /** Answers with a problem from inside a handler. */
-export function problem(c: Context, code: ProblemCode, detail: string, errors?: readonly FieldError[]): Response {
+export function problem(
+  c: Context,
+  code: ProblemCode,
+  detail: string,
+  errors?: readonly FieldError[],
+): Response {
   return problemResponse(code, detail, requestIdOf(c), errors);
 }
 

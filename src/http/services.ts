@@ -1,5 +1,5 @@
-import type { Keys } from "../adapters/redis/keys.js";
 import type { RedisClient } from "../adapters/redis/connect.js";
+import type { Keys } from "../adapters/redis/keys.js";
 import type { Clock, Logger, Telemetry } from "../core/ports.js";
 import type { RulesRuntime } from "../core/rules-runtime.js";
 

@@ -25,7 +25,8 @@ function optionsFor(role: ConnectionRole, url: URL): RedisOptions {
     ...(url.protocol === "rediss:" ? { tls: {} } : {}),
     ...(url.pathname.length > 1 ? { db: Number(url.pathname.slice(1)) || 0 } : {}),
   };
-  if (role === "api") return { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 3000 };
+  if (role === "api")
+    return { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 3000 };
   if (role === "queue") return { ...base, maxRetriesPerRequest: null, enableReadyCheck: false };
   return { ...base, maxRetriesPerRequest: null };
 }
@@ -45,7 +46,11 @@ export function createRedis(target: RedisTarget, role: ConnectionRole): RedisCli
       enableOfflineQueue: role !== "api",
       clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 4), 1000),
       slotsRefreshTimeout: 2000,
-      redisOptions: redisOptions as ConstructorParameters<typeof Cluster>[1] extends { redisOptions?: infer R } ? R : never,
+      redisOptions: redisOptions as ConstructorParameters<typeof Cluster>[1] extends {
+        redisOptions?: infer R;
+      }
+        ? R
+        : never,
       ...(first.protocol === "rediss:" ? { dnsLookup: (address, cb) => cb(null, address) } : {}),
     });
   }

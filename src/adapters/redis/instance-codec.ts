@@ -30,7 +30,9 @@ export function encodeInstance(s: InstanceState): Record<string, string> {
 }
 
 /** Reads an instance from HGETALL output (object or flat array); undefined when empty. */
-export function decodeInstance(raw: Record<string, string> | readonly string[] | null | undefined): InstanceState | undefined {
+export function decodeInstance(
+  raw: Record<string, string> | readonly string[] | null | undefined,
+): InstanceState | undefined {
   if (!raw) return undefined;
   let h: Record<string, string>;
   if (Array.isArray(raw)) {

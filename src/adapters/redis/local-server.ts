@@ -41,7 +41,8 @@ export interface LocalRedis {
  * `.data/redis`) that lives as long as this process. Throws with install advice when none exists.
  */
 export async function resolveLocalRedis(dataDir: string): Promise<LocalRedis> {
-  if (await pingRedis("127.0.0.1", 6379)) return { url: "redis://127.0.0.1:6379", started: false, stop: async () => {} };
+  if (await pingRedis("127.0.0.1", 6379))
+    return { url: "redis://127.0.0.1:6379", started: false, stop: async () => {} };
   const dir = resolve(dataDir, "redis");
   mkdirSync(dir, { recursive: true });
   const portFile = join(dir, "port");
@@ -83,7 +84,8 @@ export async function resolveLocalRedis(dataDir: string): Promise<LocalRedis> {
   );
   const deadline = Date.now() + 10_000;
   while (!(await pingRedis("127.0.0.1", port))) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error("the private redis-server did not start");
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error("the private redis-server did not start");
     await new Promise((r) => setTimeout(r, 50));
   }
   writeFileSync(portFile, String(port));

@@ -1,6 +1,5 @@
 import { z } from "zod";
-import type { Endpoint } from "../context.js";
-import type { AppDeps } from "../context.js";
+import type { AppDeps, Endpoint } from "../context.js";
 
 const healthz = z.object({ status: z.literal("ok") });
 const readyz = z.object({
@@ -41,10 +40,13 @@ export function healthEndpoints<S>(deps: Pick<AppDeps<S>, "readiness" | "service
         try {
           services = await deps.services.acquire(c);
           const r = await deps.readiness(services);
-          if (r.ready) return c.json({ status: "ready", checks: r.checks }, 200, { "cache-control": "no-store" });
+          if (r.ready)
+            return c.json({ status: "ready", checks: r.checks }, 200, { "cache-control": "no-store" });
           return c.json({ status: "unavailable", checks: r.checks }, 503, { "cache-control": "no-store" });
         } catch {
-          return c.json({ status: "unavailable", checks: { redis: "failing" } }, 503, { "cache-control": "no-store" });
+          return c.json({ status: "unavailable", checks: { redis: "failing" } }, 503, {
+            "cache-control": "no-store",
+          });
         } finally {
           if (services !== undefined) await deps.services.release?.(services, c);
         }

@@ -1,0 +1,99 @@
+import type { RedisClient } from "./connect.js";
+
+/**
+ * Lua for the route and handover paths. Each runs in one account's slot: keys are either
+ * passed in KEYS or built from a prefix carrying the account's `{hash tag}` (as BullMQ does).
+ */
+
+/** KEYS: subjects, handover. ARGV: subject, instance key prefix. → [instance HGETALL | nil, handover | nil] */
+const LOOKUP = `
+local iid = redis.call('HGET', KEYS[1], ARGV[1])
+local h = redis.call('GET', KEYS[2])
+local inst = false
+if iid then inst = redis.call('HGETALL', ARGV[2] .. iid) end
+return {inst, h}
+`;
+
+/**
+ * Creates the subject's instance unless one exists (HSETNX semantics: exactly one winner).
+ * KEYS: subjects, meta, decisions, outbox.
+ * ARGV: subject, instPrefix, histPrefix, instanceId, fields(JSON flat), history(JSON array),
+ *       decisionKey, decision JSON, ttl, decisionId, intent JSON, nowMs
+ */
+const CREATE = `
+local existing = redis.call('HGET', KEYS[1], ARGV[1])
+if existing then return {'exists', redis.call('HGETALL', ARGV[2] .. existing)} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+redis.call('HSET', ARGV[2] .. ARGV[4], unpack(cjson.decode(ARGV[5])))
+for _, e in ipairs(cjson.decode(ARGV[6])) do redis.call('RPUSH', ARGV[3] .. ARGV[4], e) end
+redis.call('SET', ARGV[7], ARGV[8], 'EX', ARGV[9])
+redis.call('SADD', KEYS[3], ARGV[10])
+redis.call('RPUSH', KEYS[4], ARGV[11])
+redis.call('HSETNX', KEYS[2], 'firstSeenAt', ARGV[12])
+redis.call('HSET', KEYS[2], 'lastSeenAt', ARGV[12])
+return {'created'}
+`;
+
+/**
+ * Compare-and-set update of an existing instance (a re-decision).
+ * KEYS: instance, history, decisions, outbox. ARGV: expectedRev, fields(JSON flat), history(JSON array),
+ *       decisionKey, decision JSON, ttl, decisionId, intent JSON or ''
+ */
+const UPDATE = `
+if redis.call('HGET', KEYS[1], 'rev') ~= ARGV[1] then return {'conflict'} end
+redis.call('HSET', KEYS[1], unpack(cjson.decode(ARGV[2])))
+for _, e in ipairs(cjson.decode(ARGV[3])) do redis.call('RPUSH', KEYS[2], e) end
+redis.call('LTRIM', KEYS[2], -500, -1)
+redis.call('SET', ARGV[4], ARGV[5], 'EX', ARGV[6])
+redis.call('SADD', KEYS[3], ARGV[7])
+if ARGV[8] ~= '' then redis.call('RPUSH', KEYS[4], ARGV[8]) end
+return {'updated'}
+`;
+
+/**
+ * Marks a webhook id and stores the handover in one step: a crash can neither lose it nor block a retry.
+ * KEYS: webhookSeen, handover, handovers, meta, subjects, outbox.
+ * ARGV: handoverId, handover JSON, dedupeTtl, nowMs, intent JSON, keep
+ */
+const HANDOVER = `
+local seen = redis.call('GET', KEYS[1])
+if seen then return {'duplicate', seen} end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('LPUSH', KEYS[3], ARGV[2])
+redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[6]) - 1)
+redis.call('HSETNX', KEYS[4], 'firstSeenAt', ARGV[4])
+redis.call('HSET', KEYS[4], 'lastSeenAt', ARGV[4], 'lastHandoverAt', ARGV[4])
+redis.call('HINCRBY', KEYS[4], 'handovers', 1)
+if redis.call('HLEN', KEYS[5]) > 0 then
+  redis.call('RPUSH', KEYS[6], ARGV[5])
+  return {'stored', 'redecide'}
+end
+return {'stored', ''}
+`;
+
+export interface RouteCommands {
+  routeLookup(
+    subjects: string,
+    handover: string,
+    subject: string,
+    instPrefix: string,
+  ): Promise<[string[] | null, string | null]>;
+  routeCreate(...args: (string | number)[]): Promise<[string, string[]?]>;
+  routeUpdate(...args: (string | number)[]): Promise<[string]>;
+  handoverStore(...args: (string | number)[]): Promise<[string, string]>;
+}
+
+const defined = new WeakSet<object>();
+
+/** Registers the scripts on a client once (EVALSHA with EVAL fallback, via ioredis defineCommand). */
+export function routeCommands(redis: RedisClient): RedisClient & RouteCommands {
+  if (!defined.has(redis)) {
+    redis.defineCommand("routeLookup", { numberOfKeys: 2, lua: LOOKUP });
+    redis.defineCommand("routeCreate", { numberOfKeys: 4, lua: CREATE });
+    redis.defineCommand("routeUpdate", { numberOfKeys: 4, lua: UPDATE });
+    redis.defineCommand("handoverStore", { numberOfKeys: 6, lua: HANDOVER });
+    defined.add(redis);
+  }
+  return redis as RedisClient & RouteCommands;
+}

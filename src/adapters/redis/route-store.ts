@@ -1,0 +1,376 @@
+import type { Decision, Reason } from "../../core/decision/types.js";
+import { buildFacts, type HandoverView } from "../../core/facts.js";
+import {
+  type InstanceState,
+  type OutboxIntent,
+  type RouteInput,
+  stepJobId,
+} from "../../core/flow/instance.js";
+import { newId } from "../../core/ids.js";
+import {
+  factsKeyOf,
+  firstStep,
+  newDecisionId,
+  reasonsOf,
+  rerouteAllowed,
+  stepOf,
+  subjectOf,
+} from "../../core/routing.js";
+import type { ActiveRules } from "../../core/rules-runtime.js";
+import type { FlowDefinition } from "../../core/ruleset/schemas.js";
+import type { RouterServices } from "../../http/services.js";
+import { decodeInstance, encodeInstance } from "./instance-codec.js";
+import { routeCommands } from "./route-scripts.js";
+
+export interface RouteRequest {
+  readonly accountId: string;
+  readonly userId?: string | undefined;
+  readonly input: RouteInput;
+}
+
+export interface RouteOutcome {
+  readonly decisionId: string;
+  readonly accountId: string;
+  readonly userId?: string;
+  readonly instanceId: string;
+  readonly reused: boolean;
+  readonly flow: { readonly id: string; readonly version: number };
+  readonly step: { readonly id: string; readonly type: string; readonly title: string } | null;
+  readonly ruleset: { readonly version: number };
+  readonly reasons: readonly Reason[];
+  readonly rerouted?: { readonly from: string; readonly to: string };
+  readonly experiment?: { readonly id: string; readonly variant: string };
+}
+
+export class NoRulesetError extends Error {
+  constructor() {
+    super("no valid ruleset is loaded");
+    this.name = "NoRulesetError";
+  }
+}
+
+interface StoredHandover extends HandoverView {
+  readonly handoverId?: string;
+  readonly receivedAt?: string;
+}
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Picks (or returns) the flow instance of one subject. First decisions create the instance
+ * atomically (exactly one concurrent creator wins); repeats with unchanged facts write
+ * nothing; changed facts re-decide while the flow's re-route policy allows.
+ */
+export async function routeSubject(svc: RouterServices, req: RouteRequest): Promise<RouteOutcome> {
+  const rules = await svc.rules.active();
+  if (!rules) throw new NoRulesetError();
+  const redis = routeCommands(svc.redis);
+  const k = svc.keys.account;
+  const subject = subjectOf(req.userId);
+  const instPrefix = k.instance(req.accountId, "");
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const [rawInst, rawHandover] = await redis.routeLookup(
+      k.subjects(req.accountId),
+      k.handover(req.accountId),
+      subject,
+      instPrefix,
+    );
+    const handover = rawHandover ? (JSON.parse(rawHandover) as StoredHandover) : undefined;
+    const factsKey = factsKeyOf(req.input, handover?.handoverId);
+    const existing = decodeInstance(rawInst);
+    if (existing) {
+      const pinned = await svc.rules.flow(existing.flowId, existing.flowVersion);
+      if (existing.factsKey === factsKey || !rerouteAllowed(pinned, existing)) {
+        return outcomeOf(existing, pinned, true);
+      }
+      const result = await redecide(svc, rules, existing, pinned, req, handover, factsKey);
+      if (result) return result;
+      continue; // lost a compare-and-set race: read again
+    }
+    const created = await create(svc, rules, req, handover, factsKey, subject);
+    if (created) return created;
+  }
+  throw new Error("route: too much contention on one subject");
+}
+
+async function decide(
+  svc: RouterServices,
+  rules: ActiveRules,
+  req: RouteRequest,
+  handover: StoredHandover | undefined,
+): Promise<{ decision: Decision; facts: ReturnType<typeof buildFacts>; reasons: Reason[] }> {
+  const facts = buildFacts({
+    accountId: req.accountId,
+    userId: req.userId,
+    role: req.input.role,
+    answers: req.input.answers,
+    handover: handover ? stripMeta(handover) : undefined,
+    now: svc.clock.now(),
+    settings: rules.ruleset.settings,
+  });
+  const decision = await rules.ruleset.decider.decide(facts, `${req.accountId}/${subjectOf(req.userId)}`);
+  svc.telemetry.decision(decision.flow, decision.rule ?? "(default)");
+  return { decision, facts, reasons: reasonsOf(decision, handover !== undefined) };
+}
+
+function stripMeta(h: StoredHandover): HandoverView {
+  const { handoverId: _i, receivedAt: _r, ...rest } = h;
+  return rest;
+}
+
+function decisionRecord(
+  decisionId: string,
+  at: Date,
+  req: RouteRequest,
+  rules: ActiveRules,
+  flow: { id: string; version: number },
+  d: Awaited<ReturnType<typeof decide>>,
+): string {
+  return JSON.stringify({
+    decisionId,
+    at: at.toISOString(),
+    accountId: req.accountId,
+    ...(req.userId ? { userId: req.userId } : {}),
+    facts: d.facts,
+    ruleset: { version: rules.version },
+    flow,
+    rule: d.decision.rule,
+    ...(d.decision.experiment ? { experiment: d.decision.experiment } : {}),
+    reasons: d.reasons,
+    evaluations: d.decision.evaluations,
+  });
+}
+
+function flowOf(rules: ActiveRules, flowId: string): { def: FlowDefinition; version: number } {
+  const def = rules.ruleset.flows.get(flowId);
+  if (!def) throw new Error(`ruleset ${rules.version} has no flow ${flowId}`);
+  return { def, version: rules.flowVersions[flowId] ?? 1 };
+}
+
+async function create(
+  svc: RouterServices,
+  rules: ActiveRules,
+  req: RouteRequest,
+  handover: StoredHandover | undefined,
+  factsKey: string,
+  subject: string,
+): Promise<RouteOutcome | undefined> {
+  const d = await decide(svc, rules, req, handover);
+  const { def, version } = flowOf(rules, d.decision.flow);
+  const now = svc.clock.now();
+  const nowMs = now.getTime();
+  const instanceId = newId("fi", 16);
+  const decisionId = newDecisionId(req.accountId, newId("x", 16).slice(2));
+  const step = firstStep(def);
+  const state: InstanceState = {
+    id: instanceId,
+    accountId: req.accountId,
+    ...(req.userId ? { userId: req.userId } : {}),
+    subject,
+    flowId: def.id,
+    flowVersion: version,
+    rulesetVersion: rules.version,
+    status: "active",
+    stepId: step?.id ?? null,
+    stepStatus: "pending",
+    stepEnteredAt: nowMs,
+    rev: 1,
+    attempt: 0,
+    createdAt: nowMs,
+    updatedAt: nowMs,
+    decisionId,
+    factsKey,
+    reasons: d.reasons,
+    input: req.input,
+    entered: step ? [step.id] : [],
+    ...(d.decision.experiment ? { experiment: d.decision.experiment } : {}),
+  };
+  const at = now.toISOString();
+  const history = [
+    { at, type: "started", detail: { flow: def.id, version, decisionId, rule: d.decision.rule } },
+    ...(step ? [{ at, type: "step.entered", stepId: step.id }] : []),
+  ];
+  const intent: OutboxIntent | undefined = step
+    ? {
+        id: stepJobId(instanceId, step.id, 1),
+        kind: "step.enter",
+        accountId: req.accountId,
+        instanceId,
+        stepId: step.id,
+        rev: 1,
+        runAt: 0,
+      }
+    : undefined;
+  const k = svc.keys.account;
+  const redis = routeCommands(svc.redis);
+  const [status, raw] = await redis.routeCreate(
+    k.subjects(req.accountId),
+    k.meta(req.accountId),
+    k.decisions(req.accountId),
+    k.outbox(req.accountId),
+    subject,
+    k.instance(req.accountId, ""),
+    k.history(req.accountId, ""),
+    instanceId,
+    JSON.stringify(Object.entries(encodeInstance(state)).flat()),
+    JSON.stringify(history.map((h) => JSON.stringify(h))),
+    k.decision(req.accountId, decisionId),
+    decisionRecord(decisionId, now, req, rules, { id: def.id, version }, d),
+    svc.settings.decisionTtlSeconds,
+    decisionId,
+    intent ? JSON.stringify(intent) : JSON.stringify({ id: `${instanceId}-noop`, kind: "noop" }),
+    nowMs,
+  );
+  if (status === "exists") {
+    const existing = decodeInstance(raw);
+    if (!existing) return undefined;
+    return outcomeOf(existing, await svc.rules.flow(existing.flowId, existing.flowVersion), true);
+  }
+  afterWrite(svc, req.accountId, decisionId, nowMs);
+  return outcomeOf(state, def, false);
+}
+
+async function redecide(
+  svc: RouterServices,
+  rules: ActiveRules,
+  existing: InstanceState,
+  pinned: FlowDefinition | undefined,
+  req: RouteRequest,
+  handover: StoredHandover | undefined,
+  factsKey: string,
+): Promise<RouteOutcome | undefined> {
+  const d = await decide(svc, rules, req, handover);
+  const now = svc.clock.now();
+  const nowMs = now.getTime();
+  const at = now.toISOString();
+  const decisionId = newDecisionId(req.accountId, newId("x", 16).slice(2));
+  const switching = d.decision.flow !== existing.flowId;
+  const target = switching ? flowOf(rules, d.decision.flow) : { def: pinned, version: existing.flowVersion };
+  const rev = existing.rev + 1;
+  const step = switching && target.def ? firstStep(target.def) : undefined;
+  const next: InstanceState = switching
+    ? {
+        ...existing,
+        flowId: d.decision.flow,
+        flowVersion: target.version,
+        rulesetVersion: rules.version,
+        status: "active",
+        stepId: step?.id ?? null,
+        stepStatus: "pending",
+        stepEnteredAt: nowMs,
+        attempt: 0,
+        rev,
+        updatedAt: nowMs,
+        decisionId,
+        factsKey,
+        reasons: d.reasons,
+        input: req.input,
+        entered: step ? [step.id] : [],
+        ...(d.decision.experiment ? { experiment: d.decision.experiment } : {}),
+      }
+    : {
+        ...existing,
+        rev,
+        updatedAt: nowMs,
+        decisionId,
+        factsKey,
+        reasons: d.reasons,
+        input: req.input,
+        rulesetVersion: rules.version,
+      };
+  const history = switching
+    ? [
+        {
+          at,
+          type: "rerouted",
+          detail: {
+            from: existing.flowId,
+            to: d.decision.flow,
+            why: d.decision.rule ?? "(default)",
+            decisionId,
+          },
+        },
+        ...(step ? [{ at, type: "step.entered", stepId: step.id }] : []),
+      ]
+    : [{ at, type: "redecided", detail: { flow: existing.flowId, decisionId, rule: d.decision.rule } }];
+  const intent: OutboxIntent | undefined =
+    switching && step
+      ? {
+          id: stepJobId(existing.id, step.id, rev),
+          kind: "step.enter",
+          accountId: req.accountId,
+          instanceId: existing.id,
+          stepId: step.id,
+          rev,
+          runAt: 0,
+        }
+      : undefined;
+  const k = svc.keys.account;
+  const [status] = await routeCommands(svc.redis).routeUpdate(
+    k.instance(req.accountId, existing.id),
+    k.history(req.accountId, existing.id),
+    k.decisions(req.accountId),
+    k.outbox(req.accountId),
+    String(existing.rev),
+    JSON.stringify(Object.entries(encodeInstance(next)).flat()),
+    JSON.stringify(history.map((h) => JSON.stringify(h))),
+    k.decision(req.accountId, decisionId),
+    decisionRecord(decisionId, now, req, rules, { id: next.flowId, version: next.flowVersion }, d),
+    svc.settings.decisionTtlSeconds,
+    decisionId,
+    intent ? JSON.stringify(intent) : "",
+  );
+  if (status !== "updated") return undefined;
+  afterWrite(svc, req.accountId, decisionId, nowMs, intent !== undefined);
+  const out = outcomeOf(next, target.def, true);
+  return switching ? { ...out, rerouted: { from: existing.flowId, to: next.flowId } } : out;
+}
+
+/** Best-effort follow-ups outside the atomic write: wake the relay, index the decision for backtests. */
+function afterWrite(
+  svc: RouterServices,
+  accountId: string,
+  decisionId: string,
+  nowMs: number,
+  wake = true,
+): void {
+  const g = svc.keys.global;
+  const p = svc.redis.pipeline();
+  if (wake) p.lpush(g.ready, accountId);
+  p.zadd(g.recentDecisions, nowMs, decisionId);
+  if (Math.random() < 0.01) p.zremrangebyrank(g.recentDecisions, 0, -10_001);
+  p.exec().catch((error: unknown) =>
+    svc.logger.warn({ err: String(error) }, "post-route bookkeeping failed"),
+  );
+  if (wake) svc.wakeRelay(accountId);
+}
+
+function outcomeOf(s: InstanceState, flow: FlowDefinition | undefined, reused: boolean): RouteOutcome {
+  const step = stepOf(flow, s.stepId);
+  return {
+    decisionId: s.decisionId,
+    accountId: s.accountId,
+    ...(s.userId ? { userId: s.userId } : {}),
+    instanceId: s.id,
+    reused,
+    flow: { id: s.flowId, version: s.flowVersion },
+    step: step ? { id: step.id, type: step.type, title: step.title } : null,
+    ruleset: { version: s.rulesetVersion },
+    reasons: s.reasons,
+    ...(s.experiment ? { experiment: s.experiment } : {}),
+  };
+}
+
+/** Re-decides every instance of an account from its stored survey input (after a late handover). */
+export async function redecideAccount(svc: RouterServices, accountId: string): Promise<number> {
+  const subjects = await svc.redis.hgetall(svc.keys.account.subjects(accountId));
+  let moved = 0;
+  for (const subject of Object.keys(subjects)) {
+    const raw = await svc.redis.hgetall(svc.keys.account.instance(accountId, subjects[subject]!));
+    const inst = decodeInstance(raw);
+    if (!inst || inst.status !== "active") continue;
+    const out = await routeSubject(svc, { accountId, userId: inst.userId, input: inst.input });
+    if (out.rerouted) moved++;
+  }
+  return moved;
+}

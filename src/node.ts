@@ -1,0 +1,115 @@
+/**
+ * Node entry: wires config, Redis, the rules runtime, the HTTP app and the BullMQ workers.
+ * `--role=api` serves HTTP only, `--role=worker` runs jobs only; no flag runs both.
+ */
+
+import { resolve } from "node:path";
+import { serve } from "@hono/node-server";
+import { createLogger } from "./adapters/logger.js";
+import { createMetrics } from "./adapters/metrics.js";
+import { connectRedis, createRedis, evictionPolicy, type RedisTarget } from "./adapters/redis/connect.js";
+import { keys as buildKeys } from "./adapters/redis/keys.js";
+import { resolveLocalRedis } from "./adapters/redis/local-server.js";
+import { loadOrCreateSecrets } from "./adapters/secrets-file.js";
+import { type Config, parseConfig } from "./config.js";
+import { startNode } from "./node-app.js";
+
+const DATA_DIR = resolve(".data");
+
+function fail(line: string): never {
+  process.stderr.write(`${line}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  const roleArg = process.argv.find((a) => a.startsWith("--role="))?.slice(7) ?? "all";
+  if (!["api", "worker", "all"].includes(roleArg))
+    fail(`--role must be api, worker or all (got "${roleArg}")`);
+  const role = roleArg as "api" | "worker" | "all";
+  const production = process.env.NODE_ENV === "production";
+  const generated = production ? {} : loadOrCreateSecrets(DATA_DIR, process.env);
+  const parsed = parseConfig(process.env, generated);
+  if (!parsed.ok) fail(`configuration error: ${parsed.error.variable} ${parsed.error.message}`);
+  const config: Config = parsed.config;
+  const logger = createLogger(config.logLevel);
+
+  let target: RedisTarget;
+  let stopLocal = async () => {};
+  if (config.redis) target = config.redis;
+  else {
+    try {
+      const local = await resolveLocalRedis(DATA_DIR);
+      target = { urls: [local.url], cluster: false };
+      stopLocal = local.stop;
+      logger.info(
+        { redis: local.url, privateServer: local.started },
+        local.started
+          ? "REDIS_URL unset and nothing on 127.0.0.1:6379: started a private redis-server (data in .data/redis)"
+          : "REDIS_URL unset: using local Redis",
+      );
+    } catch (e) {
+      fail(`configuration error: REDIS_URL ${(e as Error).message}`);
+    }
+  }
+
+  const redis = createRedis(target, "api");
+  redis.on("error", () => {}); // reported through readiness and 503s, not as crashes
+  try {
+    await connectRedis(redis, 10_000);
+  } catch (e) {
+    logger.error({ err: (e as Error).message }, "Redis did not answer at start; retrying in the background");
+  }
+  const policy = await evictionPolicy(redis);
+  if (policy && policy !== "noeviction") {
+    logger.warn(
+      { policy },
+      "Redis maxmemory-policy is not noeviction: queued jobs and outbox intents could be evicted",
+    );
+  }
+
+  const metrics = createMetrics();
+  const node = await startNode({
+    role,
+    config,
+    target,
+    redis,
+    keys: buildKeys(process.env.REDIS_KEY_PREFIX ?? "or:"),
+    logger,
+    metrics,
+  }).catch((e: Error) => fail(`start-up error: ${e.message}`));
+
+  let server: ReturnType<typeof serve> | undefined;
+  if (role !== "worker") {
+    server = serve(
+      { fetch: node.app.fetch, port: config.port, hostname: process.env.HOST ?? "0.0.0.0" },
+      (info) => logger.info({ port: info.port, role }, "onboarding-router listening"),
+    );
+  } else logger.info({ role }, "onboarding-router worker started");
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down: no new requests, finishing in-flight work");
+    const hard = setTimeout(() => {
+      logger.error({}, "shutdown took over 9.5 s; exiting");
+      process.exit(0);
+    }, 9_500);
+    hard.unref();
+    const closed = server
+      ? new Promise<void>((done) => {
+          server?.close(() => done());
+          (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        })
+      : Promise.resolve();
+    await Promise.allSettled([closed, node.close()]);
+    await redis.quit().catch(() => redis.disconnect());
+    await stopLocal();
+    clearTimeout(hard);
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+void main();
