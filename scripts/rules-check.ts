@@ -1,8 +1,11 @@
 /** `npm run rules:check [dir]`: validates RULES_DIR and runs its tests/*.json; exit 1 on any problem. */
 import { readRulesDir } from "../src/adapters/rules-dir.js";
+import { handoverMappingSchema } from "../src/core/handover/mapping-schema.js";
 import { loadRuleset, type RuleProblem, runRuleTests, validateRuleset } from "../src/core/ruleset/index.js";
 
 const dir = process.argv[2] ?? process.env.RULES_DIR ?? "./rules";
+/** Same options as the service (src/adapters/rules/load.ts): CRM mappings are checked too. */
+const options = { extraSchemas: { "handover-mappings/": handoverMappingSchema } };
 const show = (p: RuleProblem) => `  ${p.file} ${p.path}: ${p.message}`;
 
 async function main(): Promise<number> {
@@ -13,7 +16,7 @@ async function main(): Promise<number> {
     for (const p of read.error) console.log(show(p));
     return 1;
   }
-  const { problems, warnings } = validateRuleset(read.value);
+  const { problems, warnings } = validateRuleset(read.value, options);
   if (warnings.length > 0) {
     console.log(`\n! ${warnings.length} warning(s):`);
     for (const p of warnings) console.log(show(p));
@@ -23,7 +26,7 @@ async function main(): Promise<number> {
     for (const p of problems) console.log(show(p));
     return 1;
   }
-  const loaded = await loadRuleset(read.value);
+  const loaded = await loadRuleset(read.value, options);
   if (!loaded.ok) {
     for (const p of loaded.error) console.log(show(p));
     return 1;

@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { readRulesDir } from "../src/adapters/rules-dir.js";
 import { buildFacts, type HandoverView } from "../src/core/facts.js";
+import { handoverMappingSchema } from "../src/core/handover/mapping-schema.js";
 import { loadRuleset, subjectKey } from "../src/core/ruleset/index.js";
 
 const { values } = parseArgs({
@@ -17,6 +18,7 @@ const { values } = parseArgs({
   },
 });
 
+const options = { extraSchemas: { "handover-mappings/": handoverMappingSchema } };
 const fail = (message: string, detail?: unknown): never => {
   console.error(JSON.stringify({ error: message, ...(detail === undefined ? {} : { detail }) }, null, 2));
   process.exit(1);
@@ -26,7 +28,7 @@ const readJson = async (path: string): Promise<unknown> => JSON.parse(await read
 if (!values.survey) fail('--survey <file> is required: { "answers": { … } } or the answers object itself');
 const read = await readRulesDir(values.dir!);
 if (!read.ok) fail("rules cannot be read", read.error);
-const loaded = read.ok ? await loadRuleset(read.value) : fail("unreachable");
+const loaded = read.ok ? await loadRuleset(read.value, options) : fail("unreachable");
 if (!loaded.ok) fail("rules are invalid", loaded.error);
 const rs = loaded.ok ? loaded.value : fail("unreachable");
 

@@ -82,7 +82,8 @@ function toHomeCurrency(amount: number, currency: string | undefined, settings: 
   const ccy = (currency ?? settings.currency).toUpperCase();
   if (ccy === settings.currency) return amount;
   const rate = settings.fx?.[ccy];
-  return rate === undefined ? null : amount * rate;
+  // Rounded to cents so 40000 × 1.1 is 44000, not 44000.00000000001, in rules and traces.
+  return rate === undefined ? null : Math.round(amount * rate * 100) / 100;
 }
 
 function tierOf(value: number, settings: Settings): string {

@@ -28,15 +28,16 @@ function answerSchema(q: Question): z.ZodType {
     }
     case "multi": {
       const values = q.values ?? [];
-      let s = z.array(
-        z
-          .string({ error: "expected a string" })
-          .refine((v) => values.includes(v), { error: `expected one of ${values.join(", ")}` }),
-        { error: typeError(`an array of ${values.join(", ")}`) },
-      );
-      if (min !== undefined) s = s.min(min, { error: `pick at least ${min}` });
-      if (max !== undefined) s = s.max(max, { error: `pick at most ${max}` });
-      return s;
+      // refine, not .min/.max: zod runs array length checks even on a string that failed the type check.
+      return z
+        .array(
+          z.string({ error: "expected a string" }).refine((v) => values.includes(v), {
+            error: `expected one of ${values.join(", ")}`,
+          }),
+          { error: typeError(`an array of ${values.join(", ")}`) },
+        )
+        .refine((a) => min === undefined || a.length >= min, { error: `pick at least ${min}` })
+        .refine((a) => max === undefined || a.length <= max, { error: `pick at most ${max}` });
     }
     case "text": {
       let s = z.string({ error: typeError("text") });

@@ -78,6 +78,7 @@ export function analyzeRuleset(doc: unknown, options: ValidateOptions = {}): Rul
   const { files, problems } = normalizeDocument(doc);
   const warnings: RuleProblem[] = [];
   const out: RulesetAnalysis = { problems, warnings, files, flows: new Map(), routing: [], tests: [] };
+  if (problems.length > 0) return out;
   const parse = <T>(file: string, schema: z.ZodType<T>): T | undefined => {
     const r = schema.safeParse(files[file]);
     if (r.success) return r.data;
