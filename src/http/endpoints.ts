@@ -1,5 +1,7 @@
 import type { AppDeps, Endpoint } from "./context.js";
 import { openApiEndpoint } from "./openapi.js";
+import { postOutcome } from "./routes/accounts/outcomes.js";
+import { postHubspotHandover, postSalesforceHandover } from "./routes/handover/crm.js";
 import { postHandover } from "./routes/handover/post.js";
 import { healthEndpoints } from "./routes/health.js";
 import { postRoute } from "./routes/route/post.js";
@@ -9,7 +11,14 @@ import type { RouterServices } from "./services.js";
 export function sharedEndpoints(
   deps: Pick<AppDeps<RouterServices>, "readiness" | "services">,
 ): Endpoint<RouterServices>[] {
-  return [...healthEndpoints(deps), postRoute, postHandover];
+  return [
+    ...healthEndpoints(deps),
+    postRoute,
+    postHandover,
+    postHubspotHandover,
+    postSalesforceHandover,
+    postOutcome,
+  ];
 }
 
 /** Adds `/openapi.json`, documenting every endpoint in the list (including itself). */

@@ -1,0 +1,111 @@
+import { z } from "zod";
+import { newId, SUBJECT_ID_PATTERN } from "../../../core/ids.js";
+import { readJson } from "../../body.js";
+import type { Endpoint } from "../../context.js";
+import { ApiError, detailOf, zodFieldErrors } from "../../errors.js";
+import type { RouterServices } from "../../services.js";
+
+const OUTCOME_DEDUPE_SECONDS = 400 * 86_400;
+
+export const outcomeSchema = z
+  .strictObject({
+    type: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/,
+        "must be nps, activated, value_realized, churned or a custom id",
+      ),
+    score: z.number().int().min(0).max(10).optional(),
+    value: z.number().finite().optional(),
+    at: z.iso.datetime({ offset: true }).optional(),
+    outcomeId: z
+      .string()
+      .regex(SUBJECT_ID_PATTERN, "must be 1–128 characters of A-Z a-z 0-9 . _ : @ -")
+      .optional(),
+    userId: z.string().regex(SUBJECT_ID_PATTERN).optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
+  })
+  .superRefine((o, ctx) => {
+    if (o.type === "nps" && o.score === undefined)
+      ctx.addIssue({ code: "custom", path: ["score"], message: "nps needs a score 0–10" });
+  })
+  .meta({ id: "Outcome", example: { type: "nps", score: 9, outcomeId: "nps-2026-q4-acme" } });
+
+const accepted = z.object({ outcomeId: z.string(), accepted: z.literal(true), duplicate: z.boolean() });
+
+/** KEYS: meta, dedupe, events. ARGV: outcome JSON, outcomeId, ttl. → 'missing' | 'duplicate' | 'stored' */
+const RECORD = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[3]) == false then return 'duplicate' end
+redis.call('LPUSH', KEYS[3], ARGV[1])
+redis.call('LTRIM', KEYS[3], 0, 999)
+return 'stored'
+`;
+
+/** `POST /v1/accounts/:accountId/outcomes`: record an outcome once per `outcomeId`. */
+export const postOutcome: Endpoint<RouterServices> = {
+  method: "POST",
+  path: "/v1/accounts/:accountId/outcomes",
+  scopes: ["api", "public"],
+  openapi: {
+    tags: ["accounts"],
+    summary: "Record an outcome (nps with score, activated, value_realized, churned, custom)",
+    description:
+      "Idempotent on `outcomeId`: the same id again answers 202 with `duplicate: true` and changes nothing.",
+    request: {
+      params: z.object({ accountId: z.string() }),
+      body: { content: { "application/json": { schema: outcomeSchema } }, required: true },
+    },
+    responses: { 202: { description: "Recorded", content: { "application/json": { schema: accepted } } } },
+  },
+  handler: async (c, svc) => {
+    const accountId = c.req.param("accountId") ?? "";
+    const body = await readJson(c);
+    if (!SUBJECT_ID_PATTERN.test(accountId)) {
+      throw new ApiError(
+        "validation_failed",
+        "accountId: must be 1–128 characters of A-Z a-z 0-9 . _ : @ -",
+        [{ path: "accountId", message: "must be 1–128 characters of A-Z a-z 0-9 . _ : @ -" }],
+      );
+    }
+    const parsed = outcomeSchema.safeParse(body);
+    if (!parsed.success) {
+      const errors = zodFieldErrors(parsed.error.issues);
+      throw new ApiError("validation_failed", detailOf(errors), errors);
+    }
+    const o = parsed.data;
+    const outcomeId = o.outcomeId ?? newId("oc", 16);
+    const at = o.at ?? svc.clock.now().toISOString();
+    const record = JSON.stringify({ kind: "outcome", ...o, outcomeId, at, accountId });
+    const k = svc.keys.account;
+    const status = (await svc.redis.eval(
+      RECORD,
+      3,
+      k.meta(accountId),
+      k.outcomeSeen(accountId, outcomeId),
+      k.events(accountId),
+      record,
+      outcomeId,
+      OUTCOME_DEDUPE_SECONDS,
+    )) as string;
+    if (status === "missing") throw new ApiError("not_found", `Account ${accountId} is unknown`);
+    if (status === "stored") {
+      svc.redis
+        .xadd(
+          svc.keys.global.analytics,
+          "MAXLEN",
+          "~",
+          "1000000",
+          "*",
+          "type",
+          "outcome",
+          "accountId",
+          accountId,
+          "data",
+          record,
+        )
+        .catch((e: unknown) => svc.logger.warn({ err: String(e) }, "analytics append failed"));
+    }
+    return c.json({ outcomeId, accepted: true, duplicate: status === "duplicate" }, 202);
+  },
+};
