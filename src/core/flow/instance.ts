@@ -74,6 +74,19 @@ export type OutboxIntent =
     }
   | {
       readonly id: string;
+      /** A timer of the step entered at `rev`: a no-op unless the instance is still at that step and rev. */
+      readonly kind: "step.timer";
+      readonly accountId: string;
+      readonly instanceId: string;
+      readonly stepId: string;
+      readonly rev: number;
+      readonly timer: StepTimer;
+      /** Reminder number (1, 2, …) for `task.remind`. */
+      readonly seq?: number;
+      readonly runAt: number;
+    }
+  | {
+      readonly id: string;
       readonly kind: "account.redecide";
       readonly accountId: string;
       readonly handoverId: string;
@@ -90,5 +103,9 @@ export type OutboxIntent =
       readonly detail?: Readonly<Record<string, unknown>>;
     };
 
+/** What a step timer does when it fires. */
+export type StepTimer = "wait.elapsed" | "wait.timeout" | "task.remind" | "task.overdue";
+
 /** The deterministic job id of a step entry: instance + step + revision. */
-export const stepJobId = (instanceId: string, stepId: string, rev: number) => `${instanceId}-${stepId}-${rev}`;
+export const stepJobId = (instanceId: string, stepId: string, rev: number) =>
+  `${instanceId}-${stepId}-${rev}`;

@@ -1,0 +1,40 @@
+import { type JobsOptions, Queue } from "bullmq";
+import type { OutboxIntent } from "../../core/flow/instance.js";
+import type { RedisClient } from "../redis/connect.js";
+
+/** Default BullMQ prefix: a hash tag keeps every queue key in one Cluster slot. */
+export const DEFAULT_QUEUE_PREFIX = "{or}";
+export const DEFAULT_QUEUE_NAME = "flow";
+/** Attempts for step jobs; an action's own `retries` (default 3) ends it sooner. */
+export const STEP_ATTEMPTS = 11;
+
+export type FlowJobData = OutboxIntent;
+
+export interface FlowQueueOptions {
+  readonly connection: RedisClient;
+  readonly prefix?: string;
+  readonly name?: string;
+  /** First retry delay (exponential, with jitter). Default 1000 ms. */
+  readonly backoffMs?: number;
+}
+
+export function createFlowQueue(o: FlowQueueOptions): Queue<FlowJobData> {
+  return new Queue<FlowJobData>(o.name ?? DEFAULT_QUEUE_NAME, {
+    connection: o.connection as never,
+    prefix: o.prefix ?? DEFAULT_QUEUE_PREFIX,
+  });
+}
+
+/** Job options for an intent: its deterministic id, its delay and how it retries. */
+export function jobOptions(intent: OutboxIntent, now: number, backoffMs = 1000): JobsOptions {
+  const attempts = intent.kind === "step.enter" ? STEP_ATTEMPTS : intent.kind === "notify" ? 8 : 5;
+  return {
+    jobId: intent.id,
+    delay: Math.max(0, intent.runAt - now),
+    attempts,
+    backoff: { type: "exponential", delay: backoffMs, jitter: 0.5 },
+    // Completed jobs stay a day: while they exist a re-relayed intent with the same id is ignored.
+    removeOnComplete: { age: 86_400, count: 50_000 },
+    removeOnFail: { age: 7 * 86_400 },
+  };
+}

@@ -1,0 +1,136 @@
+import type { Queue } from "bullmq";
+import { Cluster } from "ioredis";
+import type { Logger } from "../../core/ports.js";
+import type { RedisClient } from "../redis/connect.js";
+import { ackOutbox, readOutbox } from "../redis/flow-store.js";
+import type { Keys } from "../redis/keys.js";
+import { type FlowJobData, jobOptions } from "./flow-queue.js";
+
+export interface RelayOptions {
+  /** Commands (outbox reads, acks, SCAN). */
+  readonly redis: RedisClient;
+  /** Its own connection for BRPOP on the ready list (blocked most of the time). */
+  readonly blocking: RedisClient;
+  readonly queue: Queue<FlowJobData>;
+  readonly keys: Keys;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  /** Outbox sweep period, default 2000 ms (catches wake-ups lost in a crash). */
+  readonly sweepIntervalMs?: number;
+  readonly backoffMs?: number;
+}
+
+export interface Relay {
+  /** Relays an account's outbox soon (in-process wake-up). */
+  wake(accountId: string): void;
+  /** Moves an account's outbox into BullMQ now; resolves with the number of intents moved. */
+  relayAccount(accountId: string): Promise<number>;
+  /** Scans every master for non-empty outboxes and relays them. */
+  sweep(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Starts the outbox relay: ready-list consumer, in-process wake-ups and a periodic sweep. */
+export function startRelay(o: RelayOptions): Relay {
+  const now = o.now ?? Date.now;
+  const running = new Map<string, Promise<number>>();
+  const again = new Set<string>();
+  let closed = false;
+
+  const moveOnce = async (accountId: string): Promise<number> => {
+    let moved = 0;
+    for (;;) {
+      const batch = await readOutbox(o, accountId);
+      if (batch.length === 0) return moved;
+      const t = now();
+      // One at a time keeps ids deterministic and each add atomic (addBulk is not atomic).
+      for (const { intent } of batch)
+        await o.queue.add(intent.kind, intent, jobOptions(intent, t, o.backoffMs));
+      await ackOutbox(
+        o,
+        accountId,
+        batch.map((b) => b.value),
+      );
+      moved += batch.length;
+    }
+  };
+
+  const relayAccount = (accountId: string): Promise<number> => {
+    const current = running.get(accountId);
+    if (current) {
+      again.add(accountId);
+      return current;
+    }
+    const p = (async () => {
+      let total = 0;
+      try {
+        do {
+          again.delete(accountId);
+          total += await moveOnce(accountId);
+        } while (again.has(accountId) && !closed);
+      } finally {
+        running.delete(accountId);
+      }
+      return total;
+    })();
+    running.set(accountId, p);
+    return p;
+  };
+
+  const wake = (accountId: string) => {
+    if (closed) return;
+    relayAccount(accountId).catch((e) =>
+      o.logger.warn({ err: String(e) }, "outbox relay failed; the sweep retries"),
+    );
+  };
+
+  const listen = async () => {
+    while (!closed) {
+      try {
+        const got = await o.blocking.brpop(o.keys.global.ready, 1);
+        if (got) wake(got[1]);
+      } catch (e) {
+        if (closed) return;
+        o.logger.warn({ err: String(e) }, "ready-list read failed");
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  };
+
+  const outboxPattern = `${o.keys.prefix}{*}:outbox`;
+  const sweep = async (): Promise<number> => {
+    const nodes = o.redis instanceof Cluster ? o.redis.nodes("master") : [o.redis];
+    let total = 0;
+    for (const node of nodes) {
+      let cursor = "0";
+      do {
+        const [next, found] = await node.scan(cursor, "MATCH", outboxPattern, "COUNT", 500);
+        cursor = next;
+        for (const key of found) {
+          const accountId = key.slice(o.keys.prefix.length + 1, -"}:outbox".length);
+          total += await relayAccount(accountId);
+        }
+      } while (cursor !== "0" && !closed);
+    }
+    return total;
+  };
+
+  const listening = listen();
+  const timer = setInterval(() => {
+    sweep().catch((e) => o.logger.warn({ err: String(e) }, "outbox sweep failed"));
+  }, o.sweepIntervalMs ?? 2000);
+  timer.unref?.();
+
+  return {
+    wake,
+    relayAccount,
+    sweep,
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      o.blocking.disconnect();
+      await listening;
+      await Promise.allSettled([...running.values()]);
+    },
+  };
+}

@@ -1,0 +1,256 @@
+import { buildFacts, type HandoverView } from "../../core/facts.js";
+import type { HistoryEntry, InstanceState, OutboxIntent } from "../../core/flow/instance.js";
+import {
+  advance,
+  type FlowInput,
+  type Refusal,
+  type Transition,
+  type TransitionContext,
+} from "../../core/flow/transition.js";
+import type { Clock } from "../../core/ports.js";
+import { err, type Result } from "../../core/result.js";
+import type { RulesRuntime } from "../../core/rules-runtime.js";
+import type { FlowDefinition } from "../../core/ruleset/schemas.js";
+import type { RedisClient } from "./connect.js";
+import { flowCommands } from "./flow-scripts.js";
+import { decodeInstance, encodeInstance } from "./instance-codec.js";
+import type { Keys } from "./keys.js";
+
+/** How many history entries an instance keeps (oldest dropped first). */
+export const HISTORY_MAX = 500;
+/** How long an event id is remembered (CONTRACT: 72 h). */
+export const EVENT_DEDUPE_SECONDS = 72 * 3600;
+const MAX_CAS_TRIES = 200;
+
+export interface FlowStoreDeps {
+  readonly redis: RedisClient;
+  readonly keys: Keys;
+  readonly rules: RulesRuntime;
+  readonly clock: Clock;
+  /** Multiplies flow delays (tests and benches). */
+  readonly durationScale?: number;
+  /** Called with the account id after a commit that appended outbox intents. */
+  readonly wake?: (accountId: string) => void;
+}
+
+export type TransitionFailure = Refusal | "unknown_instance" | "unknown_flow";
+
+/** The key base the Lua scripts build keys from: `<prefix>{<accountId>}`. */
+const baseOf = (keys: Keys, accountId: string) => keys.account.meta(accountId).slice(0, -":meta".length);
+
+export async function loadInstance(
+  deps: Pick<FlowStoreDeps, "redis" | "keys">,
+  accountId: string,
+  instanceId: string,
+) {
+  return decodeInstance(await deps.redis.hgetall(deps.keys.account.instance(accountId, instanceId)));
+}
+
+/** Every instance of an account (via its subjects hash). */
+export async function listInstances(
+  deps: Pick<FlowStoreDeps, "redis" | "keys">,
+  accountId: string,
+): Promise<InstanceState[]> {
+  const ids = await deps.redis.hvals(deps.keys.account.subjects(accountId));
+  const out: InstanceState[] = [];
+  for (const id of [...new Set(ids)].sort()) {
+    const s = await loadInstance(deps, accountId, id);
+    if (s) out.push(s);
+  }
+  return out;
+}
+
+export async function readHistory(
+  deps: Pick<FlowStoreDeps, "redis" | "keys">,
+  accountId: string,
+  instanceId: string,
+): Promise<HistoryEntry[]> {
+  const raw = await deps.redis.lrange(deps.keys.account.history(accountId, instanceId), 0, -1);
+  return raw.map((r) => JSON.parse(r) as HistoryEntry);
+}
+
+async function contextFor(
+  deps: FlowStoreDeps,
+  flow: FlowDefinition,
+  s: InstanceState,
+): Promise<TransitionContext> {
+  const now = deps.clock.now();
+  const base: TransitionContext = {
+    now: now.getTime(),
+    ...(deps.durationScale !== undefined ? { durationScale: deps.durationScale } : {}),
+  };
+  if (!flow.steps.some((x) => x.type === "branch")) return base;
+  const active = await deps.rules.active();
+  if (!active) return base;
+  const raw = await deps.redis.get(deps.keys.account.handover(s.accountId));
+  const handover = raw ? (JSON.parse(raw) as HandoverView) : undefined;
+  const facts = buildFacts({
+    accountId: s.accountId,
+    userId: s.userId,
+    role: s.input.role,
+    answers: s.input.answers,
+    handover,
+    now,
+    settings: active.ruleset.settings,
+  });
+  return { ...base, facts };
+}
+
+interface Update {
+  readonly expectedRev: number;
+  readonly t: Transition;
+}
+
+interface CommitOptions {
+  readonly guards?: readonly InstanceState[];
+  readonly dedupe?: { readonly eventId: string; readonly value: string };
+  readonly record?: Readonly<Record<string, unknown>>;
+}
+
+async function commit(
+  deps: FlowStoreDeps,
+  accountId: string,
+  updates: readonly Update[],
+  o: CommitOptions = {},
+) {
+  const intents: OutboxIntent[] = updates.flatMap((u) => [...u.t.intents]);
+  const reply = await flowCommands(deps.redis).flowCommit(
+    deps.keys.account.meta(accountId),
+    baseOf(deps.keys, accountId),
+    String(HISTORY_MAX),
+    o.dedupe?.eventId ?? "",
+    String(EVENT_DEDUPE_SECONDS),
+    o.dedupe?.value ?? "",
+    o.record ? JSON.stringify(o.record) : "",
+    JSON.stringify((o.guards ?? []).map((g) => [g.id, g.rev])),
+    JSON.stringify(
+      updates.map((u) => [
+        u.t.state.id,
+        u.expectedRev,
+        Object.entries(encodeInstance(u.t.state)).flat(),
+        u.t.history.map((h) => JSON.stringify(h)),
+      ]),
+    ),
+    JSON.stringify(intents.map((i) => JSON.stringify(i))),
+  );
+  if (reply[0] === "ok" && intents.length > 0) afterOutbox(deps, accountId);
+  return reply;
+}
+
+/** Best-effort wake-ups after an outbox append: the global ready list (other processes) and in-process. */
+function afterOutbox(deps: FlowStoreDeps, accountId: string): void {
+  deps.redis.lpush(deps.keys.global.ready, accountId).catch(() => {});
+  deps.wake?.(accountId);
+}
+
+/** Applies one input to one instance as a compare-and-set on its rev, re-reading on a lost race. */
+export async function transitionInstance(
+  deps: FlowStoreDeps,
+  accountId: string,
+  instanceId: string,
+  input: FlowInput,
+): Promise<Result<Transition, TransitionFailure>> {
+  for (let i = 0; i < MAX_CAS_TRIES; i++) {
+    const s = await loadInstance(deps, accountId, instanceId);
+    if (!s) return err("unknown_instance");
+    const flow = await deps.rules.flow(s.flowId, s.flowVersion);
+    if (!flow) return err("unknown_flow");
+    const t = advance(flow, s, input, await contextFor(deps, flow, s));
+    if (!t.ok) return t;
+    const reply = await commit(deps, accountId, [{ expectedRev: s.rev, t: t.value }]);
+    if (reply[0] === "ok") return t;
+    if (reply[0] === "missing" || reply[0] === "unknown") return err("unknown_instance");
+    await backoff(i);
+  }
+  throw new Error(`instance ${instanceId} stayed contended for ${MAX_CAS_TRIES} tries`);
+}
+
+export interface FlowEvent {
+  readonly type: string;
+  readonly eventId?: string;
+  readonly userId?: string;
+  readonly stepId?: string;
+  readonly data?: unknown;
+}
+
+export type EventOutcome = { readonly applied: boolean; readonly duplicate: boolean } | "unknown_account";
+
+/**
+ * Delivers an event to the user's instance (or every active instance of the account); records it
+ * and its dedupe mark in the same script as the transitions it causes.
+ */
+export async function applyEvent(
+  deps: FlowStoreDeps,
+  accountId: string,
+  ev: FlowEvent,
+): Promise<EventOutcome> {
+  const k = deps.keys.account;
+  for (let i = 0; i < MAX_CAS_TRIES; i++) {
+    if (ev.eventId) {
+      const seen = await deps.redis.get(k.eventSeen(accountId, ev.eventId));
+      if (seen !== null) return { applied: seen === "1", duplicate: true };
+    }
+    let targets: InstanceState[];
+    if (ev.userId !== undefined) {
+      const id = await deps.redis.hget(k.subjects(accountId), ev.userId);
+      const s = id ? await loadInstance(deps, accountId, id) : undefined;
+      targets = s ? [s] : [];
+    } else targets = await listInstances(deps, accountId);
+    targets = targets.filter((s) => s.status === "active");
+    const updates: Update[] = [];
+    for (const s of targets) {
+      const flow = await deps.rules.flow(s.flowId, s.flowVersion);
+      if (!flow) continue;
+      const input: FlowInput = {
+        kind: "event",
+        type: ev.type,
+        ...(ev.stepId !== undefined ? { stepId: ev.stepId } : {}),
+        ...(ev.eventId !== undefined ? { eventId: ev.eventId } : {}),
+      };
+      const t = advance(flow, s, input, await contextFor(deps, flow, s));
+      if (t.ok) updates.push({ expectedRev: s.rev, t: t.value });
+    }
+    const applied = updates.length > 0;
+    const eventKey = ev.eventId
+      ? k.eventSeen(accountId, ev.eventId).slice(baseOf(deps.keys, accountId).length + ":evt:".length)
+      : undefined;
+    const reply = await commit(deps, accountId, updates, {
+      guards: targets,
+      ...(eventKey ? { dedupe: { eventId: eventKey, value: applied ? "1" : "0" } } : {}),
+      record: {
+        at: deps.clock.now().toISOString(),
+        type: ev.type,
+        ...(ev.eventId ? { eventId: ev.eventId } : {}),
+        ...(ev.userId ? { userId: ev.userId } : {}),
+        ...(ev.stepId ? { stepId: ev.stepId } : {}),
+        applied,
+      },
+    });
+    if (reply[0] === "ok") return { applied, duplicate: false };
+    if (reply[0] === "dup") return { applied: reply[1] === "1", duplicate: true };
+    if (reply[0] === "unknown") return "unknown_account";
+    await backoff(i);
+  }
+  throw new Error(`account ${accountId} stayed contended for ${MAX_CAS_TRIES} tries`);
+}
+
+function backoff(i: number): Promise<void> {
+  const ms = Math.random() * Math.min(50, 1 + i * 2);
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The account's outbox intents (oldest first) with their raw values (to remove exactly those). */
+export async function readOutbox(deps: Pick<FlowStoreDeps, "redis" | "keys">, accountId: string, max = 500) {
+  const raw = await deps.redis.lrange(deps.keys.account.outbox(accountId), 0, max - 1);
+  return raw.map((value) => ({ value, intent: JSON.parse(value) as OutboxIntent }));
+}
+
+/** Removes exactly these outbox values (each once). */
+export async function ackOutbox(
+  deps: Pick<FlowStoreDeps, "redis" | "keys">,
+  accountId: string,
+  values: readonly string[],
+) {
+  if (values.length === 0) return 0;
+  return flowCommands(deps.redis).flowOutboxAck(deps.keys.account.outbox(accountId), ...values);
+}

@@ -1,0 +1,160 @@
+import { type Job, Worker } from "bullmq";
+import type { OutboundConfig } from "../adapters/outbound/sender.js";
+import {
+  createFlowQueue,
+  DEFAULT_QUEUE_NAME,
+  DEFAULT_QUEUE_PREFIX,
+  type FlowJobData,
+} from "../adapters/queue/flow-queue.js";
+import { type Relay, startRelay } from "../adapters/queue/relay.js";
+import { connectRedis, createRedis, type RedisTarget } from "../adapters/redis/connect.js";
+import type { FlowStoreDeps } from "../adapters/redis/flow-store.js";
+import type { Keys } from "../adapters/redis/keys.js";
+import type { Clock, Logger, Telemetry } from "../core/ports.js";
+import type { RulesRuntime } from "../core/rules-runtime.js";
+import type { RouterServices } from "../http/services.js";
+import type { WorkerContext } from "./context.js";
+import { processRedecide } from "./processors/account-redecide.js";
+import { processNotify } from "./processors/notify.js";
+import { processStepEnter } from "./processors/step-enter.js";
+import { processStepTimer } from "./processors/step-timer.js";
+
+export interface WorkerOptions {
+  readonly redisTarget: RedisTarget;
+  readonly keys: Keys;
+  readonly queuePrefix?: string;
+  readonly queueName?: string;
+  readonly rules: RulesRuntime;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly telemetry: Telemetry;
+  readonly outbound: OutboundConfig;
+  readonly concurrency?: number;
+  readonly stalledIntervalMs?: number;
+  /** First retry delay of failed jobs (exponential with jitter), default 1000 ms. */
+  readonly backoffMs?: number;
+  /** Multiplies flow delays (tests, benches). */
+  readonly durationScale?: number;
+  readonly sweepIntervalMs?: number;
+  /** For the route store's re-decisions; default 30 days. */
+  readonly decisionTtlSeconds?: number;
+  /** `FLOW_SECRET_<NAME>` lookup; default process.env. */
+  readonly secret?: (name: string) => string | undefined;
+}
+
+export interface RunningWorkers {
+  readonly relay: Relay;
+  wake(accountId: string): void;
+  /** Stops taking jobs, lets active ones finish (≤ 10 s), closes connections. */
+  close(): Promise<void>;
+}
+
+/** Starts the outbox relay and the BullMQ worker that runs flow jobs. */
+export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers> {
+  const redis = createRedis(opts.redisTarget, "queue");
+  const blocking = createRedis(opts.redisTarget, "queue");
+  const queueConn = createRedis(opts.redisTarget, "queue");
+  const workerConn = createRedis(opts.redisTarget, "queue");
+  await Promise.all([
+    connectRedis(redis),
+    connectRedis(blocking),
+    connectRedis(queueConn),
+    connectRedis(workerConn),
+  ]);
+  const prefix = opts.queuePrefix ?? DEFAULT_QUEUE_PREFIX;
+  const name = opts.queueName ?? DEFAULT_QUEUE_NAME;
+  const queue = createFlowQueue({ connection: queueConn, prefix, name });
+
+  let relay: Relay | undefined;
+  const wake = (accountId: string) => relay?.wake(accountId);
+  const store: FlowStoreDeps = {
+    redis,
+    keys: opts.keys,
+    rules: opts.rules,
+    clock: opts.clock,
+    wake,
+    ...(opts.durationScale !== undefined ? { durationScale: opts.durationScale } : {}),
+  };
+  relay = startRelay({
+    redis,
+    blocking,
+    queue,
+    keys: opts.keys,
+    logger: opts.logger,
+    now: () => opts.clock.now().getTime(),
+    ...(opts.sweepIntervalMs !== undefined ? { sweepIntervalMs: opts.sweepIntervalMs } : {}),
+    ...(opts.backoffMs !== undefined ? { backoffMs: opts.backoffMs } : {}),
+  });
+  const services: RouterServices = {
+    redis,
+    keys: opts.keys,
+    rules: opts.rules,
+    settings: {
+      decisionTtlSeconds: opts.decisionTtlSeconds ?? 30 * 86_400,
+      handoverSecrets: [],
+      hubspotClientSecret: undefined,
+      salesforce: undefined,
+      publicBaseUrl: undefined,
+    },
+    clock: opts.clock,
+    logger: opts.logger,
+    telemetry: opts.telemetry,
+    wakeRelay: wake,
+  };
+  const ctx: WorkerContext = {
+    store,
+    outbound: opts.outbound,
+    logger: opts.logger,
+    telemetry: opts.telemetry,
+    services,
+    secret: opts.secret ?? ((n) => process.env[`FLOW_SECRET_${n}`]),
+  };
+
+  const worker = new Worker<FlowJobData, string>(name, (job) => dispatch(job, ctx), {
+    connection: workerConn as never,
+    prefix,
+    concurrency: opts.concurrency ?? 16,
+    stalledInterval: opts.stalledIntervalMs ?? 30_000,
+    maxStalledCount: 3,
+  });
+  worker.on("completed", (job, result) =>
+    opts.telemetry.job(
+      job.name,
+      typeof result === "string" && /^(stale|skipped)/.test(result) ? "skipped" : "completed",
+    ),
+  );
+  worker.on("failed", (job, e) => {
+    const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) : true;
+    opts.telemetry.job(job?.name ?? "unknown", final ? "failed" : "retried");
+    opts.logger.warn(
+      { job: job?.id, kind: job?.name, attempt: job?.attemptsMade, err: e.message },
+      "flow job failed",
+    );
+  });
+  worker.on("error", (e) => opts.logger.warn({ err: String(e) }, "flow worker error"));
+
+  return {
+    relay,
+    wake,
+    async close() {
+      const deadline = new Promise<void>((r) => setTimeout(r, 10_000).unref());
+      await Promise.race([worker.close(), deadline]);
+      await relay?.close();
+      await queue.close();
+      for (const c of [redis, queueConn, workerConn]) c.disconnect();
+    },
+  };
+}
+
+function dispatch(job: Job<FlowJobData, string>, ctx: WorkerContext): Promise<string> {
+  switch (job.data.kind) {
+    case "step.enter":
+      return processStepEnter(job as never, ctx);
+    case "step.timer":
+      return processStepTimer(job as never, ctx);
+    case "notify":
+      return processNotify(job as never, ctx);
+    case "account.redecide":
+      return processRedecide(job as never, ctx);
+  }
+}
