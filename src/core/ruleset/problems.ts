@@ -42,7 +42,7 @@ export function issuesToProblems(
     } else if (issue.code === "invalid_type" && issue.message.endsWith("received undefined")) {
       out.push({ file, path: jsonPath(path), message: "required" });
     } else {
-      out.push({ file, path: jsonPath(path), message: issue.message });
+      out.push({ file, path: jsonPath(path), message: issue.message.replace(/^Invalid input: /, "") });
     }
   }
   return out;

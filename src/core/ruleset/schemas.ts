@@ -10,12 +10,15 @@ const Id = z
 const Currency = z.string().regex(/^[A-Z]{3}$/, "expected an ISO 4217 currency code such as EUR");
 const Duration = z
   .string()
-  .regex(/^P/, "expected an ISO 8601 duration such as PT2H or P3D")
   .refine(
     (s) => parseDuration(s) !== null,
     "expected an ISO 8601 duration such as PT2H or P3D (weeks, days, hours, minutes, seconds)",
   )
-  .meta({ description: "ISO 8601 duration: PT30M, PT2H, P3D, P1W", examples: ["PT2H", "P3D"] });
+  .meta({
+    description: "ISO 8601 duration: PT30M, PT2H, P3D, P1W",
+    examples: ["PT2H", "P3D"],
+    pattern: "^P(\\d+W)?(\\d+D)?(T(\\d+H)?(\\d+M)?(\\d+(\\.\\d+)?S)?)?$",
+  });
 const EventType = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "expected an event type such as workspace.configured");

@@ -89,6 +89,9 @@ export function analyzeRuleset(doc: unknown, options: ValidateOptions = {}): Rul
   let settings: Settings | undefined;
   let survey: SurveyDefinition | undefined;
   const routingFiles: { file: string; data: RoutingFile }[] = [];
+  // Files that failed their schema: references into them are not reported again (no cascades).
+  let routingBroken = false;
+  const brokenFlows = new Set<string>();
   const flowFiles: { file: string; data: FlowDefinition }[] = [];
   for (const file of Object.keys(files)) {
     const extra = Object.entries(options.extraSchemas ?? {}).find(([prefix]) => file.startsWith(prefix));
@@ -105,9 +108,11 @@ export function analyzeRuleset(doc: unknown, options: ValidateOptions = {}): Rul
     else if (file.startsWith("routing/")) {
       const data = parse(file, RoutingFileSchema);
       if (data) routingFiles.push({ file, data });
+      else routingBroken = true;
     } else if (file.startsWith("flows/")) {
       const data = parse(file, FlowSchema);
       if (data) flowFiles.push({ file, data });
+      else brokenFlows.add(file.slice("flows/".length, -".json".length));
     } else if (file.startsWith("tests/")) {
       const data = parse(file, TestsFileSchema);
       if (data) out.tests.push({ file, data });
@@ -161,15 +166,17 @@ export function analyzeRuleset(doc: unknown, options: ValidateOptions = {}): Rul
       });
     });
   out.routing.sort(byPrecedence);
-  checkRouting(out.routing, out.flows, facts, sink);
-  if (settings && !out.flows.has(settings.defaultFlow))
+  const knownFlow = (id: string) => out.flows.has(id) || brokenFlows.has(id);
+  checkRouting(out.routing, knownFlow, facts, sink);
+  if (settings && !knownFlow(settings.defaultFlow))
     problems.push({
       file: "settings.json",
       path: "$.defaultFlow",
       message: `unknown flow "${settings.defaultFlow}"`,
     });
 
-  if (survey) checkTests(out.tests, survey, out.flows, out.routing, problems, warnings);
+  if (survey)
+    checkTests(out.tests, survey, knownFlow, routingBroken ? null : out.routing, problems, warnings);
   if (settings) Object.assign(out, { settings });
   if (survey) Object.assign(out, { survey });
   return out;
@@ -256,7 +263,7 @@ function checkFlow(file: string, flow: FlowDefinition, facts: Facts, sink: Sink)
 
 function checkRouting(
   rules: readonly RoutingRule[],
-  flows: ReadonlyMap<string, FlowDefinition>,
+  knownFlow: (id: string) => boolean,
   facts: Facts,
   sink: Sink,
 ): void {
@@ -273,7 +280,7 @@ function checkRouting(
     else names.set(r.name, r);
     const p = r.event.params;
     if ("flow" in p) {
-      if (!flows.has(p.flow))
+      if (!knownFlow(p.flow))
         sink.problems.push({
           file: r.file,
           path: `${at}.event.params.flow`,
@@ -281,7 +288,7 @@ function checkRouting(
         });
     } else
       p.variants.forEach((v, j) => {
-        if (!flows.has(v.flow))
+        if (!knownFlow(v.flow))
           sink.problems.push({
             file: r.file,
             path: `${at}.event.params.variants[${j}].flow`,
@@ -301,13 +308,13 @@ function checkRouting(
 function checkTests(
   tests: RulesetAnalysis["tests"],
   survey: SurveyDefinition,
-  flows: ReadonlyMap<string, FlowDefinition>,
-  rules: readonly RoutingRule[],
+  knownFlow: (id: string) => boolean,
+  rules: readonly RoutingRule[] | null,
   problems: RuleProblem[],
   warnings: RuleProblem[],
 ): void {
   const answers = buildAnswersSchema(survey);
-  const ruleNames = new Set(rules.map((r) => r.name));
+  const ruleNames = rules && new Set(rules.map((r) => r.name));
   for (const { file, data } of tests) {
     duplicates(
       data.cases.map((c, i) => [c.name, `$.cases[${i}].name`]),
@@ -322,13 +329,13 @@ function checkTests(
         const h = canonicalHandoverSchema.safeParse(c.handover);
         if (!h.success) problems.push(...issuesToProblems(file, h.error.issues, ["cases", i, "handover"]));
       }
-      if (!flows.has(c.expect.flow))
+      if (!knownFlow(c.expect.flow))
         problems.push({
           file,
           path: jsonPath(["cases", i, "expect", "flow"]),
           message: `unknown flow "${c.expect.flow}"`,
         });
-      if (typeof c.expect.rule === "string" && !ruleNames.has(c.expect.rule))
+      if (ruleNames && typeof c.expect.rule === "string" && !ruleNames.has(c.expect.rule))
         problems.push({
           file,
           path: jsonPath(["cases", i, "expect", "rule"]),

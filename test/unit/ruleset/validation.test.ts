@@ -316,6 +316,25 @@ describe("validateRuleset", () => {
     expect(a.value.hash).toBe(b.value.hash);
   });
 
+  it("reports a broken file once, not again through every reference to it", async () => {
+    const { problems } = await problemsAfter((d) => {
+      d.files["routing/10-compliance.json"].rules[0].priority = "high";
+      d.files["flows/fast-track.json"].steps[1].duration = "an hour";
+    });
+    expect(problems).toEqual([
+      {
+        file: "flows/fast-track.json",
+        path: "$.steps[1].duration",
+        message: expect.stringContaining("ISO 8601"),
+      },
+      {
+        file: "routing/10-compliance.json",
+        path: "$.rules[0].priority",
+        message: "expected number, received string",
+      },
+    ]);
+  });
+
   it("refuses a document that is not { files }", () => {
     expect(validateRuleset([1, 2]).problems).toEqual([
       { file: "", path: "$.files", message: "a ruleset is { files: { <path>: <json> } }" },
