@@ -17,6 +17,7 @@ import {
   subjectOf,
 } from "../../core/routing.js";
 import type { ActiveRules } from "../../core/rules-runtime.js";
+import { subjectKey } from "../../core/ruleset/run-tests.js";
 import type { FlowDefinition } from "../../core/ruleset/schemas.js";
 import type { RouterServices } from "../../http/services.js";
 import { decodeInstance, encodeInstance } from "./instance-codec.js";
@@ -108,7 +109,7 @@ async function decide(
     now: svc.clock.now(),
     settings: rules.ruleset.settings,
   });
-  const decision = await rules.ruleset.decider.decide(facts, `${req.accountId}/${subjectOf(req.userId)}`);
+  const decision = await rules.ruleset.decider.decide(facts, subjectKey(req.accountId, req.userId));
   svc.telemetry.decision(decision.flow, decision.rule ?? "(default)");
   return { decision, facts, reasons: reasonsOf(decision, handover !== undefined) };
 }
