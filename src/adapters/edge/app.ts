@@ -1,0 +1,81 @@
+import type { Hono } from "hono";
+import type { Logger } from "../../core/ports.js";
+import { noTelemetry, systemClock } from "../../core/ports.js";
+import type { RulesRuntime } from "../../core/rules-runtime.js";
+import { createApp } from "../../http/app.js";
+import type { AppDeps, AppEnv, Endpoint } from "../../http/context.js";
+import { sharedEndpoints, withOpenApi } from "../../http/endpoints.js";
+import type { RouterServices } from "../../http/services.js";
+import type { RedisClient } from "../redis/connect.js";
+import { keys as buildKeys, type Keys } from "../redis/keys.js";
+import { createRedisRulesRuntime } from "../rules/runtime.js";
+import type { EdgeConfig } from "./config.js";
+import { closeRequestRedis, connectRequestRedis } from "./redis.js";
+
+export const API_VERSION = "0.1.0";
+
+export interface EdgeAppOptions {
+  readonly config: EdgeConfig;
+  readonly logger: Logger;
+  /** The rules runtime over this request's client; defaults to the Redis-backed edge runtime. */
+  readonly rules?: (redis: RedisClient, keys: Keys) => RulesRuntime;
+  /** Opens this request's Redis client; defaults to a fresh ioredis connection. */
+  readonly connect?: (url: string) => Promise<RedisClient>;
+}
+
+/** The edge's endpoints: exactly those both entries share, plus `/openapi.json`. */
+export function edgeEndpoints(
+  deps: Pick<AppDeps<RouterServices>, "readiness" | "services">,
+): Endpoint<RouterServices>[] {
+  return withOpenApi([...sharedEndpoints(deps)], API_VERSION);
+}
+
+/**
+ * The shared Hono app wired for Workers: a Redis client per request (acquired by the app,
+ * quit after the response), rules read from Redis, no metrics, and no relay to wake (the
+ * `ready` list the store pushes to reaches the Node relay).
+ */
+export function createEdgeApp(opts: EdgeAppOptions): Hono<AppEnv<RouterServices>> {
+  const { config, logger } = opts;
+  const keys = buildKeys(config.keyPrefix);
+  const rulesFor = opts.rules ?? createRedisRulesRuntime;
+  const connect = opts.connect ?? connectRequestRedis;
+  const deps: AppDeps<RouterServices> = {
+    config: config.http,
+    clock: systemClock,
+    logger,
+    services: {
+      acquire: async () => {
+        const redis = await connect(config.redisUrl);
+        return {
+          redis,
+          keys,
+          rules: rulesFor(redis, keys),
+          settings: config.settings,
+          clock: systemClock,
+          logger,
+          telemetry: noTelemetry,
+          wakeRelay: () => {},
+        };
+      },
+      release: (svc) => closeRequestRedis(svc.redis),
+    },
+    readiness: async (svc) => {
+      const redisOk = await svc.redis
+        .ping()
+        .then((p) => p === "PONG")
+        .catch(() => false);
+      const rulesOk = redisOk && (await svc.rules.active().catch(() => undefined)) !== undefined;
+      return {
+        ready: redisOk && rulesOk,
+        checks: { redis: redisOk ? "ok" : "failing", rules: rulesOk ? "ok" : "failing" },
+      };
+    },
+    rateLimitHit: async (svc, tokenId, windowStart) => {
+      const key = svc.keys.global.rateLimit(tokenId, windowStart);
+      const [[, count]] = (await svc.redis.multi().incr(key).expire(key, 120).exec()) as [[null, number]];
+      return count;
+    },
+  };
+  return createApp(deps, edgeEndpoints(deps));
+}

@@ -1,0 +1,47 @@
+/**
+ * Cloudflare Workers entry: wires the shared app for the edge. Serves the health routes,
+ * `/openapi.json`, `/v1/route`, `/v1/handover*` and the account routes both entries share;
+ * the Node process runs the workers, metrics, docs and admin API.
+ */
+import "./adapters/edge/jitless.js";
+import type { Hono } from "hono";
+import { createEdgeApp } from "./adapters/edge/app.js";
+import { parseEdgeConfig } from "./adapters/edge/config.js";
+import { createConsoleLogger } from "./adapters/edge/logger.js";
+import type { AppEnv } from "./http/context.js";
+import { problemResponse } from "./http/errors.js";
+import type { RouterServices } from "./http/services.js";
+
+type Bindings = Readonly<Record<string, unknown>>;
+
+/** Built once per isolate: bindings do not change while an isolate lives. */
+let built: { bindings: Bindings; fetch: (request: Request) => Response | Promise<Response> } | undefined;
+
+function build(bindings: Bindings): (request: Request) => Response | Promise<Response> {
+  const parsed = parseEdgeConfig(bindings);
+  if (!parsed.ok) {
+    const { variable, message } = parsed.error;
+    createConsoleLogger("error").error({ variable }, `configuration error: ${variable} ${message}`);
+    const detail = `The service is misconfigured (${variable} ${message}); set it with wrangler secret put or [vars]`;
+    return (request) => {
+      const incoming = request.headers.get("x-request-id");
+      const requestId =
+        incoming && /^[A-Za-z0-9._-]{1,128}$/.test(incoming)
+          ? incoming
+          : `req_${crypto.randomUUID().replaceAll("-", "")}`;
+      return problemResponse("unavailable", detail, requestId);
+    };
+  }
+  const app: Hono<AppEnv<RouterServices>> = createEdgeApp({
+    config: parsed.config,
+    logger: createConsoleLogger(parsed.config.logLevel),
+  });
+  return (request) => app.fetch(request);
+}
+
+export default {
+  fetch(request: Request, env: Bindings): Response | Promise<Response> {
+    if (built?.bindings !== env) built = { bindings: env, fetch: build(env) };
+    return built.fetch(request);
+  },
+};
