@@ -1,3 +1,4 @@
+import { Cluster } from "ioredis";
 import { buildFacts, type HandoverView } from "../../core/facts.js";
 import type { HistoryEntry, InstanceState, OutboxIntent } from "../../core/flow/instance.js";
 import {
@@ -253,4 +254,24 @@ export async function ackOutbox(
 ) {
   if (values.length === 0) return 0;
   return flowCommands(deps.redis).flowOutboxAck(deps.keys.account.outbox(accountId), ...values);
+}
+
+/** Deletes every key of an account on every master (SCAN by its hash-tag pattern); resolves with the count. */
+export async function eraseAccountKeys(
+  deps: Pick<FlowStoreDeps, "redis" | "keys">,
+  accountId: string,
+): Promise<number> {
+  const nodes = deps.redis instanceof Cluster ? deps.redis.nodes("master") : [deps.redis];
+  const pattern = deps.keys.accountPattern(accountId);
+  let total = 0;
+  for (const node of nodes) {
+    let cursor = "0";
+    do {
+      const [next, found] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+      cursor = next;
+      // One account = one slot, so a multi-key UNLINK is valid on a Cluster node too.
+      if (found.length > 0) total += await node.unlink(...found);
+    } while (cursor !== "0");
+  }
+  return total;
 }

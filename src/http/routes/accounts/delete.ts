@@ -1,0 +1,32 @@
+import { eraseAccountKeys } from "../../../adapters/redis/flow-store.js";
+import type { Endpoint } from "../../context.js";
+import type { RouterServices } from "../../services.js";
+import { accountNotFound, accountParams, parseParams } from "./params.js";
+
+/** Removes an account's queued jobs (the Node entry passes one bound to the flow queue). */
+export type AccountJobRemover = (accountId: string) => Promise<number>;
+
+/** `DELETE /v1/accounts/:accountId`: erases every key of the account, then its queued jobs. */
+export function accountDeleteEndpoint(removeJobs: AccountJobRemover | undefined): Endpoint<RouterServices> {
+  return {
+    method: "DELETE",
+    path: "/v1/accounts/:accountId",
+    scopes: ["admin"],
+    openapi: {
+      tags: ["accounts"],
+      summary: "Erase everything stored about an account and cancel its jobs",
+      request: { params: accountParams },
+      responses: { 204: { description: "erased" }, 404: { description: "unknown account" } },
+    },
+    handler: async (c, svc) => {
+      const { accountId } = parseParams(accountParams, c.req.param());
+      if (!(await svc.redis.exists(svc.keys.account.meta(accountId)))) throw accountNotFound(accountId);
+      const keys = await eraseAccountKeys(svc, accountId);
+      const jobs = removeJobs ? await removeJobs(accountId) : 0;
+      // A job that was running meanwhile may have re-added outbox entries; erase once more.
+      const late = await eraseAccountKeys(svc, accountId);
+      svc.logger.info({ keys: keys + late, jobs }, "account erased");
+      return c.body(null, 204);
+    },
+  };
+}

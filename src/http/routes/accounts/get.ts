@@ -1,0 +1,113 @@
+import { z } from "zod";
+import { listInstances, readHistory } from "../../../adapters/redis/flow-store.js";
+import { computeHandoverGaps, type HandoverView } from "../../../core/facts.js";
+import type { InstanceState } from "../../../core/flow/instance.js";
+import type { Endpoint } from "../../context.js";
+import type { RouterServices } from "../../services.js";
+import { accountNotFound, accountParams, parseParams } from "./params.js";
+
+const historyEntry = z.object({
+  at: z.string(),
+  type: z.string(),
+  stepId: z.string().optional(),
+  detail: z.record(z.string(), z.unknown()).optional(),
+});
+
+const instanceView = z.object({
+  instanceId: z.string(),
+  userId: z.string().optional(),
+  flow: z.object({ id: z.string(), version: z.number().int() }),
+  status: z.enum(["active", "completed", "cancelled", "failed"]),
+  currentStep: z
+    .object({
+      id: z.string(),
+      type: z.string(),
+      status: z.enum(["pending", "running", "waiting", "done", "failed"]),
+      enteredAt: z.string(),
+      dueAt: z.string().optional(),
+    })
+    .nullable(),
+  error: z.string().optional().meta({ description: "why the instance failed (status failed)" }),
+  history: z.array(historyEntry),
+});
+
+export const accountViewSchema = z
+  .object({
+    accountId: z.string(),
+    handover: z
+      .object({
+        handoverId: z.string().optional(),
+        receivedAt: z.string(),
+        account: z.record(z.string(), z.unknown()).optional(),
+        gaps: z.array(z.string()),
+      })
+      .optional(),
+    instances: z.array(instanceView),
+  })
+  .meta({ id: "Account" });
+
+type InstanceView = z.infer<typeof instanceView>;
+
+async function viewOf(svc: RouterServices, s: InstanceState): Promise<InstanceView> {
+  const flow = await svc.rules.flow(s.flowId, s.flowVersion);
+  const step = flow?.steps.find((x) => x.id === s.stepId);
+  const open = s.status === "active" || s.status === "failed";
+  return {
+    instanceId: s.id,
+    ...(s.userId ? { userId: s.userId } : {}),
+    flow: { id: s.flowId, version: s.flowVersion },
+    status: s.status,
+    currentStep:
+      open && s.stepId
+        ? {
+            id: s.stepId,
+            type: step?.type ?? "unknown",
+            status: s.stepStatus,
+            enteredAt: new Date(s.stepEnteredAt).toISOString(),
+            ...(s.stepDueAt !== undefined ? { dueAt: new Date(s.stepDueAt).toISOString() } : {}),
+          }
+        : null,
+    ...(s.error ? { error: s.error } : {}),
+    history: await readHistory(svc, s.accountId, s.id),
+  };
+}
+
+/** `GET /v1/accounts/:accountId`: handover summary, flow instances, current steps, history. */
+export const getAccount: Endpoint<RouterServices> = {
+  method: "GET",
+  path: "/v1/accounts/:accountId",
+  scopes: ["api"],
+  openapi: {
+    tags: ["accounts"],
+    summary: "An account's handover summary, flow instances, current steps and history",
+    request: { params: accountParams },
+    responses: {
+      200: { description: "the account", content: { "application/json": { schema: accountViewSchema } } },
+      404: { description: "an account the service has never seen" },
+    },
+  },
+  handler: async (c, svc) => {
+    const { accountId } = parseParams(accountParams, c.req.param());
+    const k = svc.keys.account;
+    const [known, rawHandover] = await Promise.all([
+      svc.redis.exists(k.meta(accountId)),
+      svc.redis.get(k.handover(accountId)),
+    ]);
+    if (!known) throw accountNotFound(accountId);
+    const instances = await Promise.all((await listInstances(svc, accountId)).map((s) => viewOf(svc, s)));
+    let handover: z.infer<typeof accountViewSchema>["handover"];
+    if (rawHandover) {
+      const h = JSON.parse(rawHandover) as HandoverView & { handoverId?: string; receivedAt?: string };
+      const a = h.account ?? {};
+      handover = {
+        ...(h.handoverId ? { handoverId: h.handoverId } : {}),
+        receivedAt: h.receivedAt ?? "",
+        account: { name: a.name, industry: a.industry, region: a.region, employees: a.employees },
+        gaps: computeHandoverGaps(h),
+      };
+    }
+    return c.json({ accountId, ...(handover ? { handover } : {}), instances }, 200, {
+      "cache-control": "no-store",
+    });
+  },
+};
