@@ -3,6 +3,7 @@
  * `--role=api` serves HTTP only, `--role=worker` runs jobs only; no flag runs both.
  */
 
+import { readdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { createLogger } from "./adapters/logger.js";
@@ -31,6 +32,12 @@ async function main(): Promise<void> {
   const parsed = parseConfig(process.env, generated);
   if (!parsed.ok) fail(`configuration error: ${parsed.error.variable} ${parsed.error.message}`);
   const config: Config = parsed.config;
+  try {
+    readdirSync(config.rulesDir);
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    fail(`configuration error: RULES_DIR ${config.rulesDir} is not a readable folder (${reason})`);
+  }
   const logger = createLogger(config.logLevel);
 
   let target: RedisTarget;
