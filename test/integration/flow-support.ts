@@ -4,7 +4,12 @@ import { connectRedis, createRedis, type RedisClient } from "../../src/adapters/
 import { encodeInstance } from "../../src/adapters/redis/instance-codec.js";
 import { type Keys, keys as makeKeys } from "../../src/adapters/redis/keys.js";
 import { readRulesDir } from "../../src/adapters/rules-dir.js";
-import { type HistoryEntry, type InstanceState, type OutboxIntent, stepJobId } from "../../src/core/flow/instance.js";
+import {
+  type HistoryEntry,
+  type InstanceState,
+  type OutboxIntent,
+  stepJobId,
+} from "../../src/core/flow/instance.js";
 import type { ActiveRules, RulesRuntime } from "../../src/core/rules-runtime.js";
 import { type FlowDefinition, loadRuleset, type Ruleset } from "../../src/core/ruleset/index.js";
 
@@ -22,7 +27,9 @@ export function shippedRules(): Promise<Ruleset> {
 }
 
 /** An in-memory RulesRuntime: every shipped flow at version 1, plus any extra pinned versions. */
-export async function memoryRules(extra: readonly { flow: FlowDefinition; version: number }[] = []): Promise<RulesRuntime> {
+export async function memoryRules(
+  extra: readonly { flow: FlowDefinition; version: number }[] = [],
+): Promise<RulesRuntime> {
   const ruleset = await shippedRules();
   const flows = new Map<string, FlowDefinition>();
   const flowVersions: Record<string, number> = {};
@@ -52,7 +59,14 @@ export async function connect(url: string): Promise<RedisClient> {
 export async function createInstance(
   redis: RedisClient,
   k: Keys,
-  o: { accountId: string; instanceId: string; flow: FlowDefinition; flowVersion?: number; userId?: string; now?: number },
+  o: {
+    accountId: string;
+    instanceId: string;
+    flow: FlowDefinition;
+    flowVersion?: number;
+    userId?: string;
+    now?: number;
+  },
 ): Promise<InstanceState> {
   const now = o.now ?? Date.now();
   const first = o.flow.steps[0]!;
@@ -137,7 +151,11 @@ export async function startReceiver(respond: (r: Received) => number | Promise<n
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `check` returns a value (not undefined) or throws after `ms`. */
-export async function until<T>(check: () => Promise<T | undefined>, ms = 5000, what = "condition"): Promise<T> {
+export async function until<T>(
+  check: () => Promise<T | undefined>,
+  ms = 5000,
+  what = "condition",
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await check();
