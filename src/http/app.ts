@@ -23,7 +23,9 @@ function pathMatcher(path: string): RegExp {
       seg.startsWith(":") ? "[^/]+" : seg === "*" ? ".*" : seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
     )
     .join("/");
-  return new RegExp(`^${src}/?$`);
+  // Exact, like Hono's strict routing: `/v1/route/` is not `/v1/route` (else it would get a
+  // 405 that names its own method in `allow`).
+  return new RegExp(`^${src}$`);
 }
 
 /**
@@ -92,7 +94,8 @@ export function createApp<S>(deps: AppDeps<S>, endpoints: readonly Endpoint<S>[]
   app.notFound((c) => {
     const path = c.req.path;
     const allow = allowedMethods(path);
-    if (allow.length === 0) return problemResponse("not_found", `No route for ${path}`, requestIdOf(c));
+    if (allow.length === 0 || allow.includes(c.req.method))
+      return problemResponse("not_found", `No route for ${path}`, requestIdOf(c));
     const origin = c.req.header("origin");
     if (
       c.req.method === "OPTIONS" &&

@@ -105,6 +105,24 @@ describe("problem+json for every error code", () => {
     await expectProblem(res, 405);
   });
 
+  it("lists GET and HEAD in allow for a GET-only path, and serves HEAD", async () => {
+    const res = await t.app.request("/healthz", { method: "DELETE" });
+    expect(res.headers.get("allow")).toBe("GET, HEAD");
+    await expectProblem(res, 405);
+    expect((await t.app.request("/healthz", { method: "HEAD" })).status).toBe(200);
+  });
+
+  it("answers a trailing-slash variant of a known path with 404, never a 405 that allows its own method", async () => {
+    for (const [method, path] of [
+      ["POST", "/v1/route/"],
+      ["GET", "/healthz/"],
+    ] as const) {
+      const res = await t.app.request(path, { method });
+      expect(res.headers.get("allow"), path).toBeNull();
+      await expectProblem(res, 404);
+    }
+  });
+
   it("answers a 65 KiB body sent with Content-Length with 413", async () => {
     const big = JSON.stringify({
       accountId: "a",
