@@ -11,6 +11,8 @@ import type { ActiveRules, RulesRuntime } from "./core/rules-runtime.js";
 import { createApp } from "./http/app.js";
 import type { AppDeps, AppEnv } from "./http/context.js";
 import { sharedEndpoints, withOpenApi } from "./http/endpoints.js";
+import { docsEndpoints } from "./http/routes/docs.js";
+import { metricsEndpoint } from "./http/routes/metrics.js";
 import type { RouterServices } from "./http/services.js";
 
 export interface NodeOptions {
@@ -87,7 +89,10 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
     },
     observe: metrics.observe,
   };
-  const endpoints = withOpenApi([...sharedEndpoints(deps)], "0.1.0");
+  const endpoints = withOpenApi(
+    [...sharedEndpoints(deps), metricsEndpoint(metrics.registry), ...docsEndpoints<RouterServices>()],
+    "0.1.0",
+  );
   const app = createApp(deps, endpoints);
   return {
     app,
