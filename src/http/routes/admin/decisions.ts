@@ -43,8 +43,10 @@ export const getDecision: Endpoint<RouterServices> = {
     const accountId = accountOfDecision(decisionId);
     const text =
       accountId === undefined ? null : await svc.redis.get(svc.keys.account.decision(accountId, decisionId));
-    if (!text || accountId === undefined)
+    if (!text || accountId === undefined) {
+      await recordAudit(c, svc, "read_decision", `decision ${decisionId.slice(0, 80)} not found`);
       throw new ApiError("not_found", "No such decision (it may have expired or been erased)");
+    }
     await recordAudit(c, svc, "read_decision", `read decision ${decisionId} of account ${accountId}`);
     return c.body(text, 200, { "content-type": "application/json", "cache-control": "no-store" });
   },
