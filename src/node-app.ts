@@ -1,19 +1,26 @@
 import type { Hono } from "hono";
 import type { Metrics } from "./adapters/metrics.js";
-import type { RedisClient, RedisTarget } from "./adapters/redis/connect.js";
+import { removeAccountJobs } from "./adapters/queue/erase.js";
+import { createFlowQueue, DEFAULT_QUEUE_NAME } from "./adapters/queue/flow-queue.js";
+import { connectRedis, createRedis, type RedisClient, type RedisTarget } from "./adapters/redis/connect.js";
 import type { Keys } from "./adapters/redis/keys.js";
-import { formatProblems, loadRulesetDocument } from "./adapters/rules/load.js";
-import { readRulesDir } from "./adapters/rules-dir.js";
+import { formatProblems } from "./adapters/rules/load.js";
+import { createNodeRulesRuntime } from "./adapters/rules/runtime.js";
+import { publishRulesDirAtStart } from "./adapters/rules/startup.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./core/ports.js";
 import { systemClock } from "./core/ports.js";
-import type { ActiveRules, RulesRuntime } from "./core/rules-runtime.js";
+import { parseWebhookSecrets } from "./core/signing/standard-webhooks.js";
 import { createApp } from "./http/app.js";
-import type { AppDeps, AppEnv } from "./http/context.js";
+import type { AppDeps, AppEnv, Endpoint } from "./http/context.js";
 import { sharedEndpoints, withOpenApi } from "./http/endpoints.js";
+import { accountDeleteEndpoint } from "./http/routes/accounts/delete.js";
+import { cancelInstance, retryInstance } from "./http/routes/admin/instances.js";
+import { adminRulesEndpoints } from "./http/routes/admin/rules-endpoints.js";
 import { docsEndpoints } from "./http/routes/docs.js";
 import { metricsEndpoint } from "./http/routes/metrics.js";
 import type { RouterServices } from "./http/services.js";
+import { type RunningWorkers, startWorkers } from "./worker/index.js";
 
 export interface NodeOptions {
   readonly role: "api" | "worker" | "all";
@@ -23,32 +30,82 @@ export interface NodeOptions {
   readonly keys: Keys;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Extra Node-only endpoints (tests, later features). */
+  readonly extraEndpoints?: readonly Endpoint<RouterServices>[];
+  /** Worker tuning for tests and benches. */
+  readonly worker?: {
+    readonly durationScale?: number;
+    readonly stalledIntervalMs?: number;
+    readonly backoffMs?: number;
+  };
 }
 
 export interface NodeHandle {
   readonly app: Hono<AppEnv<RouterServices>>;
   readonly services: RouterServices;
+  readonly workers: RunningWorkers | undefined;
   close(): Promise<void>;
 }
 
-/** Loads RULES_DIR; an invalid folder stops the start with every problem listed. */
-async function rulesFromDir(dir: string): Promise<ActiveRules> {
-  const doc = await readRulesDir(dir);
-  if (!doc.ok) throw new Error(`RULES_DIR ${dir} is invalid:\n${formatProblems(doc.error)}`);
-  const loaded = await loadRulesetDocument(doc.value);
-  if (!loaded.ok) throw new Error(`RULES_DIR ${dir} is invalid:\n${formatProblems(loaded.error)}`);
-  const flowVersions = Object.fromEntries([...loaded.value.flows.keys()].map((id) => [id, 1]));
-  return { version: 1, ruleset: loaded.value, flowVersions };
-}
-
-/** Wires one Node process: the app (api role) and the workers (worker role) over shared Redis. */
+/**
+ * Wires one Node process over shared Redis: publishes RULES_DIR when it changed (an invalid
+ * folder stops the start), keeps the active ruleset hot-reloaded, serves the app (api role)
+ * and runs the relay and step workers (worker role).
+ */
 export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
-  const { config, redis, keys, logger, metrics } = opts;
-  const active = await rulesFromDir(config.rulesDir);
-  const rules: RulesRuntime = {
-    active: async () => active,
-    flow: async (id, v) => (v === active.flowVersions[id] ? active.ruleset.flows.get(id) : undefined),
-  };
+  const { config, redis, keys, logger, metrics, target } = opts;
+  await connectRedis(redis, 10_000);
+  const published = await publishRulesDirAtStart({
+    redis,
+    keys,
+    rulesDir: config.rulesDir,
+    autopublish: config.rulesAutopublish,
+    logger,
+  });
+  if (!published.ok)
+    throw new Error(`RULES_DIR ${config.rulesDir} is invalid:\n${formatProblems(published.error)}`);
+
+  const rules = createNodeRulesRuntime({
+    redis,
+    subscriber: createRedis(target, "subscriber"),
+    keys,
+    logger,
+  });
+  await rules.start();
+
+  let workers: RunningWorkers | undefined;
+  if (opts.role !== "api") {
+    const secrets = parseWebhookSecrets(config.outboundSecrets.join(" "));
+    workers = await startWorkers({
+      redisTarget: target,
+      keys,
+      queuePrefix: config.queuePrefix,
+      rules,
+      clock: systemClock,
+      logger,
+      telemetry: metrics.telemetry,
+      outbound: {
+        secrets: secrets.ok ? secrets.value : [],
+        allowedHosts: config.outboundAllowedHosts ?? [],
+        subscribers: config.webhookSubscribers,
+      },
+      decisionTtlSeconds: config.decisionTtlSeconds,
+      ...(opts.worker?.durationScale !== undefined ? { durationScale: opts.worker.durationScale } : {}),
+      ...(opts.worker?.stalledIntervalMs !== undefined
+        ? { stalledIntervalMs: opts.worker.stalledIntervalMs }
+        : {}),
+      ...(opts.worker?.backoffMs !== undefined ? { backoffMs: opts.worker.backoffMs } : {}),
+    });
+  }
+
+  const queueConn = createRedis(target, "queue");
+  queueConn.on("error", () => {});
+  const queue = createFlowQueue({
+    connection: queueConn,
+    prefix: config.queuePrefix,
+    name: DEFAULT_QUEUE_NAME,
+  });
+
   const services: RouterServices = {
     redis,
     keys,
@@ -63,7 +120,7 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
     clock: systemClock,
     logger,
     telemetry: metrics.telemetry,
-    wakeRelay: () => {},
+    wakeRelay: (accountId) => workers?.wake(accountId),
   };
   const deps: AppDeps<RouterServices> = {
     config,
@@ -89,14 +146,32 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
     },
     observe: metrics.observe,
   };
+  const refreshQueueDepth = async () => {
+    const counts = await queue.getJobCounts("wait", "active", "delayed", "failed", "prioritized");
+    for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ state }, n);
+  };
   const endpoints = withOpenApi(
-    [...sharedEndpoints(deps), metricsEndpoint(metrics.registry), ...docsEndpoints<RouterServices>()],
+    [
+      ...sharedEndpoints(deps),
+      accountDeleteEndpoint((accountId) => removeAccountJobs(queue, accountId)),
+      retryInstance,
+      cancelInstance,
+      ...adminRulesEndpoints,
+      ...(opts.extraEndpoints ?? []),
+      metricsEndpoint(metrics.registry, refreshQueueDepth),
+      ...docsEndpoints<RouterServices>(),
+    ],
     "0.1.0",
   );
   const app = createApp(deps, endpoints);
   return {
     app,
     services,
-    close: async () => {},
+    workers,
+    close: async () => {
+      await Promise.allSettled([workers?.close(), rules.close()]);
+      await queue.close().catch(() => {});
+      queueConn.disconnect();
+    },
   };
 }

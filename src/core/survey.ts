@@ -56,8 +56,15 @@ function answerSchema(q: Question): z.ZodType {
 export function buildAnswersSchema(survey: SurveyDefinition): AnswersSchema {
   const shape: Record<string, z.ZodType> = {};
   for (const q of survey.questions) shape[q.id] = q.required ? answerSchema(q) : answerSchema(q).optional();
-  const answers = z
+  const answersObject = z
     .object(shape, { error: typeError("an object of answers") })
     .catchall(z.unknown().refine(() => false, { error: "unknown question" }));
+  // zod skips an own "__proto__" key (JSON.parse creates one); refuse it like any unknown question.
+  const answers = z.preprocess((value, ctx) => {
+    if (value !== null && typeof value === "object" && Object.hasOwn(value, "__proto__")) {
+      ctx.addIssue({ code: "custom", path: ["__proto__"], message: "unknown question", input: value });
+    }
+    return value;
+  }, answersObject);
   return z.object({ answers }, { error: typeError("an object") }) as unknown as AnswersSchema;
 }

@@ -1,5 +1,7 @@
 import type { AppDeps, Endpoint } from "./context.js";
 import { openApiEndpoint } from "./openapi.js";
+import { postAccountEvent } from "./routes/accounts/events.js";
+import { getAccount } from "./routes/accounts/get.js";
 import { postOutcome } from "./routes/accounts/outcomes.js";
 import { postHubspotHandover, postSalesforceHandover } from "./routes/handover/crm.js";
 import { postHandover } from "./routes/handover/post.js";
@@ -17,6 +19,8 @@ export function sharedEndpoints(
     postHandover,
     postHubspotHandover,
     postSalesforceHandover,
+    getAccount,
+    postAccountEvent,
     postOutcome,
   ];
 }

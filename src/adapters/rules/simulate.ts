@@ -2,6 +2,7 @@ import type { Decision, Facts, Reason, RuleEvaluation } from "../../core/decisio
 import { buildFacts, type HandoverView } from "../../core/facts.js";
 import { reasonsOf, subjectOf } from "../../core/routing.js";
 import { contentHash, type Ruleset } from "../../core/ruleset/index.js";
+import { subjectKey } from "../../core/ruleset/run-tests.js";
 import type { RedisClient } from "../redis/connect.js";
 import type { Keys } from "../redis/keys.js";
 import { createRulesStore } from "./store.js";
@@ -33,8 +34,8 @@ export interface SimulatedDecision {
 }
 
 /** The subject key experiments hash on, the same one `/v1/route` uses. */
-export const subjectKeyOf = (accountId: string, userId: string | undefined) =>
-  `${accountId}/${subjectOf(userId)}`;
+/** The experiment seed: the same function `/v1/route` and `rules:check` use. */
+export const subjectKeyOf = (accountId: string, userId: string | undefined) => subjectKey(accountId, userId);
 
 /** The account's latest stored handover without the storage metadata. */
 async function storedHandover(
