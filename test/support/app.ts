@@ -38,6 +38,9 @@ export interface TestApp {
 export async function buildTestApp(opts: {
   redisUrl: string;
   env?: Readonly<Record<string, string>>;
+  /** `all` also runs the relay and step workers in-process (queue prefix unique to this app). */
+  role?: "api" | "all";
+  worker?: { durationScale?: number; stalledIntervalMs?: number; backoffMs?: number };
 }): Promise<TestApp> {
   const parsed = parseConfig({
     NODE_ENV: "test",
@@ -58,9 +61,11 @@ export async function buildTestApp(opts: {
   redis.on("error", () => {});
   await connectRedis(redis, 5_000);
   const prefix = `t-${crypto.randomUUID().slice(0, 8)}:`;
+  const queueConfig = { ...config, queuePrefix: `{${prefix.slice(0, -1)}q}` };
   const node = await startNode({
-    role: "api",
-    config,
+    role: opts.role ?? "api",
+    config: queueConfig,
+    ...(opts.worker ? { worker: opts.worker } : {}),
     target: config.redis,
     redis,
     keys: keys(prefix),

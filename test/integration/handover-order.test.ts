@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { parseWebhookSecrets, webhookHeaders } from "../../src/core/signing/standard-webhooks.js";
+import { bankHandover, fastTrackAnswers } from "../fixtures/answers.js";
+import { buildTestApp, TEST_WEBHOOK_SECRET, type TestApp } from "../support/app.js";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await buildTestApp({ redisUrl: inject("redisUrl"), role: "all", worker: { durationScale: 1e-6 } });
+});
+afterAll(async () => {
+  await t.close();
+});
+
+const uniq = (p: string) => `${p}-${Math.random().toString(36).slice(2, 10)}`;
+
+async function sendHandover(accountId: string) {
+  const body = JSON.stringify(bankHandover(accountId));
+  const secret = parseWebhookSecrets(TEST_WEBHOOK_SECRET);
+  if (!secret.ok) throw new Error("secret");
+  const headers = await webhookHeaders({
+    id: uniq("msg"),
+    timestamp: new Date(),
+    body,
+    secret: secret.value[0]!,
+  });
+  const res = await t.app.request("/v1/handover", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body,
+  });
+  expect(res.status).toBe(202);
+}
+
+async function route(accountId: string) {
+  const res = await t.app.request("/v1/route", {
+    method: "POST",
+    headers: { authorization: `Bearer ${t.tokens.api}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      accountId,
+      userId: "admin-1",
+      role: "admin",
+      survey: { answers: fastTrackAnswers },
+    }),
+  });
+  expect(res.status).toBe(200);
+  return res.json();
+}
+
+async function accountView(accountId: string) {
+  const res = await t.app.request(`/v1/accounts/${accountId}`, {
+    headers: { authorization: `Bearer ${t.tokens.api}` },
+  });
+  expect(res.status).toBe(200);
+  return res.json();
+}
+
+describe("handover and route in either order", () => {
+  it("ends on the same flow whether the handover arrives before or after the first route", async () => {
+    const before = uniq("before");
+    await sendHandover(before);
+    const first = await route(before);
+    expect(first.flow.id).toBe("regulated-high-touch");
+
+    const after = uniq("after");
+    const early = await route(after);
+    expect(early.flow.id).toBe("fast-track");
+    await sendHandover(after);
+
+    // The late handover re-decides through the queue (relay → worker), within 5 s.
+    const deadline = Date.now() + 5_000;
+    let flow = "";
+    while (Date.now() < deadline) {
+      flow = (await accountView(after)).instances[0]?.flow.id;
+      if (flow === "regulated-high-touch") break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(flow).toBe("regulated-high-touch");
+    const view = await accountView(after);
+    expect(view.instances[0].instanceId).toBe(early.instanceId);
+    expect(view.instances[0].history.some((h: { type: string }) => h.type === "rerouted")).toBe(true);
+    expect((await accountView(before)).instances[0].flow.id).toBe("regulated-high-touch");
+  });
+
+  it("answers a repeat route after the late handover with the re-decided flow, reused", async () => {
+    const accountId = uniq("repeat");
+    await route(accountId);
+    await sendHandover(accountId);
+    const deadline = Date.now() + 5_000;
+    let body = await route(accountId);
+    while (body.flow.id !== "regulated-high-touch" && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      body = await route(accountId);
+    }
+    expect(body.flow.id).toBe("regulated-high-touch");
+    expect(body.reused).toBe(true);
+  });
+});
