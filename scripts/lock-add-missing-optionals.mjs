@@ -21,7 +21,12 @@ for (const [path, meta] of Object.entries(pkgs)) {
   for (const [dep, version] of Object.entries(meta.optionalDependencies ?? {})) {
     const key = `node_modules/${dep}`;
     if (pkgs[key] || pkgs[`${path}/node_modules/${dep}`]) continue;
-    pkgs[key] = { version: version.replace(/^[\^~]/, ""), ...(meta.dev ? { dev: true } : {}), optional: true, ...platform(dep) };
+    pkgs[key] = {
+      version: version.replace(/^[\^~]/, ""),
+      ...(meta.dev ? { dev: true } : {}),
+      optional: true,
+      ...platform(dep),
+    };
     added++;
   }
 }

@@ -1,6 +1,6 @@
 import type { Decision, Facts, Reason, RuleEvaluation } from "../../core/decision/types.js";
 import { buildFacts, type HandoverView } from "../../core/facts.js";
-import { reasonsOf, subjectOf } from "../../core/routing.js";
+import { reasonsOf } from "../../core/routing.js";
 import { contentHash, type Ruleset } from "../../core/ruleset/index.js";
 import { subjectKey } from "../../core/ruleset/run-tests.js";
 import type { RedisClient } from "../redis/connect.js";
