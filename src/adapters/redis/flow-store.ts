@@ -12,6 +12,7 @@ import type { Clock } from "../../core/ports.js";
 import { err, type Result } from "../../core/result.js";
 import type { RulesRuntime } from "../../core/rules-runtime.js";
 import type { FlowDefinition } from "../../core/ruleset/schemas.js";
+import { recordTransitions } from "../analytics/recorder.js";
 import type { RedisClient } from "./connect.js";
 import { flowCommands } from "./flow-scripts.js";
 import { decodeInstance, encodeInstance } from "./instance-codec.js";
@@ -135,6 +136,13 @@ async function commit(
     JSON.stringify(intents.map((i) => JSON.stringify(i))),
   );
   if (reply[0] === "ok" && intents.length > 0) afterOutbox(deps, accountId);
+  // Analytics (issue 10): step/flow events and the due index; best effort, not awaited.
+  if (reply[0] === "ok" && updates.length > 0)
+    recordTransitions(
+      deps,
+      accountId,
+      updates.map((u) => u.t),
+    );
   return reply;
 }
 

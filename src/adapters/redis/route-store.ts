@@ -1,3 +1,4 @@
+import { stageOf } from "../../core/analytics/stage.js";
 import type { Decision, Reason } from "../../core/decision/types.js";
 import { buildFacts, type HandoverView } from "../../core/facts.js";
 import {
@@ -20,6 +21,7 @@ import type { ActiveRules } from "../../core/rules-runtime.js";
 import { subjectKey } from "../../core/ruleset/run-tests.js";
 import type { FlowDefinition } from "../../core/ruleset/schemas.js";
 import type { RouterServices } from "../../http/services.js";
+import { type RouteChange, recordRouteChange } from "../analytics/recorder.js";
 import { decodeInstance, encodeInstance } from "./instance-codec.js";
 import { routeCommands } from "./route-scripts.js";
 
@@ -227,7 +229,13 @@ async function create(
     if (!existing) return undefined;
     return outcomeOf(existing, await svc.rules.flow(existing.flowId, existing.flowVersion), true);
   }
-  afterWrite(svc, req.accountId, decisionId, nowMs);
+  afterWrite(svc, req.accountId, decisionId, nowMs, true, {
+    kind: "decision",
+    state,
+    segment: d.facts.account.segment,
+    rule: d.decision.rule,
+    stage: stageOf(def, state.stepId),
+  });
   return outcomeOf(state, def, false);
 }
 
@@ -322,19 +330,38 @@ async function redecide(
     intent ? JSON.stringify(intent) : "",
   );
   if (status !== "updated") return undefined;
-  afterWrite(svc, req.accountId, decisionId, nowMs, intent !== undefined);
+  afterWrite(
+    svc,
+    req.accountId,
+    decisionId,
+    nowMs,
+    intent !== undefined,
+    switching
+      ? {
+          kind: "rerouted",
+          state: next,
+          segment: d.facts.account.segment,
+          rule: d.decision.rule,
+          from: existing.flowId,
+          stage: stageOf(target.def, next.stepId),
+        }
+      : undefined,
+  );
   const out = outcomeOf(next, target.def, true);
   return switching ? { ...out, rerouted: { from: existing.flowId, to: next.flowId } } : out;
 }
 
-/** Best-effort follow-ups outside the atomic write: wake the relay, index the decision for backtests. */
+/** Best-effort follow-ups outside the atomic write: wake the relay, index the decision for backtests, record analytics. */
 function afterWrite(
   svc: RouterServices,
   accountId: string,
   decisionId: string,
   nowMs: number,
   wake = true,
+  change?: RouteChange,
 ): void {
+  // Analytics (issue 10): best effort, not awaited.
+  if (change) recordRouteChange(svc, change);
   const g = svc.keys.global;
   const p = svc.redis.pipeline();
   if (wake) p.lpush(g.ready, accountId);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { recordOutcome } from "../../../adapters/analytics/recorder.js";
 import { newId, SUBJECT_ID_PATTERN } from "../../../core/ids.js";
 import { readJson } from "../../body.js";
 import type { Endpoint } from "../../context.js";
@@ -89,22 +90,10 @@ export const postOutcome: Endpoint<RouterServices> = {
       OUTCOME_DEDUPE_SECONDS,
     )) as string;
     if (status === "missing") throw new ApiError("not_found", `Account ${accountId} is unknown`);
+    // Analytics (issue 10): ids and the score only, attributed to the subject's flow; not awaited.
     if (status === "stored") {
-      svc.redis
-        .xadd(
-          svc.keys.global.analytics,
-          "MAXLEN",
-          "~",
-          "1000000",
-          "*",
-          "type",
-          "outcome",
-          "accountId",
-          accountId,
-          "data",
-          record,
-        )
-        .catch((e: unknown) => svc.logger.warn({ err: String(e) }, "analytics append failed"));
+      const value = o.type === "nps" ? o.score : o.value;
+      recordOutcome(svc, { accountId, userId: o.userId, type: o.type, value, at });
     }
     return c.json({ outcomeId, accepted: true, duplicate: status === "duplicate" }, 202);
   },

@@ -1,0 +1,236 @@
+/**
+ * The analytics port's Redis side: append events to the bounded `global.analytics` stream and
+ * fold them into daily counters, one pipeline on the `{or}` slot, never awaited by a request.
+ */
+import { type AnalyticsEvent, counterFields, dayOf, encodeEvent } from "../../core/analytics/event.js";
+import type { HistoryEntry, InstanceState } from "../../core/flow/instance.js";
+import type { Logger } from "../../core/ports.js";
+import type { RedisClient } from "../redis/connect.js";
+import type { Keys } from "../redis/keys.js";
+
+/** Approximate cap of the stream (`XADD MAXLEN ~`). */
+export const ANALYTICS_STREAM_MAXLEN = 1_000_000;
+/** Daily counter hashes are kept this long. */
+export const COUNTER_TTL_SECONDS = 400 * 86_400;
+
+export interface AnalyticsDeps {
+  readonly redis: RedisClient;
+  readonly keys: Keys;
+  readonly logger?: Logger;
+}
+
+/** What an instance's later events are attributed to (kept per account, erased with it). */
+export interface Attribution {
+  readonly flow: string;
+  readonly flowVersion: number;
+  readonly segment: string;
+  readonly experiment?: string;
+  readonly variant?: string;
+}
+
+/** Hash `{accountId}:an`: `i:<instanceId>` → Attribution JSON, `s:<subject>` → instanceId. */
+export const attributionKey = (keys: Keys, accountId: string) =>
+  `${keys.account.meta(accountId).slice(0, -":meta".length)}:an`;
+/** Sorted set (`{or}` slot): `<accountId>|<instanceId>` scored by the current step's due time. */
+export const dueIndexKey = (keys: Keys) => `${keys.global.analytics}:due`;
+
+const dueMember = (accountId: string, instanceId: string) => `${accountId}|${instanceId}`;
+
+/** Appends events and folds them into the daily counters; resolves when Redis has them. */
+export async function appendAnalytics(deps: AnalyticsDeps, events: readonly AnalyticsEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const p = deps.redis.pipeline();
+  const days = new Set<string>();
+  for (const e of events) {
+    p.xadd(deps.keys.global.analytics, "MAXLEN", "~", ANALYTICS_STREAM_MAXLEN, "*", ...encodeEvent(e));
+    const day = dayOf(e.at);
+    days.add(day);
+    for (const f of counterFields(e)) p.hincrby(deps.keys.global.counters(day), f, 1);
+  }
+  for (const day of days) p.expire(deps.keys.global.counters(day), COUNTER_TTL_SECONDS);
+  const results = await p.exec();
+  const failed = results?.find(([error]) => error);
+  if (failed?.[0]) throw failed[0];
+}
+
+/** Best effort, off the caller's path: appends and logs (never throws) on failure. */
+export function recordAnalytics(
+  deps: AnalyticsDeps,
+  event: AnalyticsEvent | readonly AnalyticsEvent[],
+): void {
+  const events = Array.isArray(event) ? event : [event as AnalyticsEvent];
+  appendAnalytics(deps, events).catch((e: unknown) =>
+    deps.logger?.warn({ err: String(e) }, "analytics append failed"),
+  );
+}
+
+/** Reads the attribution of one instance, or of a subject's instance (`userId` or `-`). */
+export async function readAttribution(
+  deps: AnalyticsDeps,
+  accountId: string,
+  ref: { readonly instanceId: string } | { readonly subject: string },
+): Promise<(Attribution & { readonly instanceId: string }) | undefined> {
+  const key = attributionKey(deps.keys, accountId);
+  const instanceId = "instanceId" in ref ? ref.instanceId : await deps.redis.hget(key, `s:${ref.subject}`);
+  if (!instanceId) return undefined;
+  const raw = await deps.redis.hget(key, `i:${instanceId}`);
+  return raw ? { ...(JSON.parse(raw) as Attribution), instanceId } : undefined;
+}
+
+/** A decision that created an instance or moved it to another flow. */
+export interface RouteChange {
+  readonly kind: "decision" | "rerouted";
+  readonly state: InstanceState;
+  readonly segment: string;
+  readonly rule: string | null;
+  readonly from?: string;
+  readonly stage?: string | undefined;
+}
+
+/**
+ * After `/v1/route` created or moved an instance: remember its attribution (account slot) and
+ * record `decision`/`rerouted` plus the first step's entry. Best effort, not awaited.
+ */
+export function recordRouteChange(deps: AnalyticsDeps, change: RouteChange): void {
+  const s = change.state;
+  const at = new Date(s.updatedAt).toISOString();
+  const attribution: Attribution = {
+    flow: s.flowId,
+    flowVersion: s.flowVersion,
+    segment: change.segment,
+    ...(s.experiment ? { experiment: s.experiment.id, variant: s.experiment.variant } : {}),
+  };
+  const base = baseEvent(s.accountId, s.id, attribution, at);
+  const events: AnalyticsEvent[] = [
+    {
+      ...base,
+      type: change.kind,
+      ...(change.rule ? { rule: change.rule } : {}),
+      ...(change.from ? { from: change.from } : {}),
+    },
+  ];
+  if (s.stepId)
+    events.push({
+      ...base,
+      type: "step.entered",
+      stepId: s.stepId,
+      ...(change.stage ? { stage: change.stage } : {}),
+    });
+  const key = attributionKey(deps.keys, s.accountId);
+  const write = deps.redis
+    .multi()
+    .hset(key, `i:${s.id}`, JSON.stringify(attribution), `s:${s.subject}`, s.id)
+    .exec();
+  Promise.all([write, appendAnalytics(deps, events)]).catch((e: unknown) =>
+    deps.logger?.warn({ err: String(e) }, "analytics append failed"),
+  );
+}
+
+function baseEvent(accountId: string, instanceId: string, a: Attribution, at: string) {
+  return {
+    at,
+    accountId,
+    instanceId,
+    flow: a.flow,
+    flowVersion: a.flowVersion,
+    segment: a.segment,
+    ...(a.experiment && a.variant ? { experiment: a.experiment, variant: a.variant } : {}),
+  };
+}
+
+/** Flow-engine history entry types → analytics event types (others are not analytics events). */
+const FROM_HISTORY: Readonly<Record<string, AnalyticsEvent["type"]>> = {
+  "step.entered": "step.entered",
+  "step.completed": "step.completed",
+  overdue: "task.overdue",
+  escalated: "task.overdue",
+  completed: "flow.completed",
+  "step.failed": "flow.failed",
+};
+
+/** Maps one committed transition to analytics events (pure; exported for tests). */
+export function transitionEvents(
+  state: InstanceState,
+  history: readonly HistoryEntry[],
+  attribution: Attribution | undefined,
+): AnalyticsEvent[] {
+  const a: Attribution = attribution ?? {
+    flow: state.flowId,
+    flowVersion: state.flowVersion,
+    segment: "unknown",
+    ...(state.experiment ? { experiment: state.experiment.id, variant: state.experiment.variant } : {}),
+  };
+  const out: AnalyticsEvent[] = [];
+  for (const h of history) {
+    const type = FROM_HISTORY[h.type];
+    if (!type) continue;
+    const stage = typeof h.detail?.stage === "string" ? h.detail.stage : undefined;
+    out.push({
+      ...baseEvent(
+        state.accountId,
+        state.id,
+        { ...a, flow: state.flowId, flowVersion: state.flowVersion },
+        h.at,
+      ),
+      type,
+      ...(h.stepId ? { stepId: h.stepId } : {}),
+      ...(stage ? { stage } : {}),
+    });
+  }
+  return out;
+}
+
+/**
+ * After the flow engine committed transitions: record their analytics events and keep the due
+ * index (instances whose current step has a due time) in step. Best effort, not awaited.
+ */
+export function recordTransitions(
+  deps: AnalyticsDeps,
+  accountId: string,
+  transitions: readonly { readonly state: InstanceState; readonly history: readonly HistoryEntry[] }[],
+): void {
+  const run = async () => {
+    const events: AnalyticsEvent[] = [];
+    const due = deps.redis.pipeline();
+    for (const t of transitions) {
+      const s = t.state;
+      const member = dueMember(accountId, s.id);
+      if (s.status === "active" && s.stepDueAt !== undefined)
+        due.zadd(dueIndexKey(deps.keys), s.stepDueAt, member);
+      else due.zrem(dueIndexKey(deps.keys), member);
+      if (!t.history.some((h) => FROM_HISTORY[h.type])) continue;
+      const a = await readAttribution(deps, accountId, { instanceId: s.id });
+      events.push(...transitionEvents(s, t.history, a));
+    }
+    await Promise.all([due.exec(), appendAnalytics(deps, events)]);
+  };
+  run().catch((e: unknown) => deps.logger?.warn({ err: String(e) }, "analytics append failed"));
+}
+
+/** Records an accepted outcome against the flow the account (or user) is in. Best effort. */
+export function recordOutcome(
+  deps: AnalyticsDeps,
+  o: {
+    readonly accountId: string;
+    readonly userId?: string | undefined;
+    readonly type: string;
+    readonly value?: number | undefined;
+    readonly at: string;
+  },
+): void {
+  const run = async () => {
+    const a =
+      (await readAttribution(deps, o.accountId, { subject: o.userId ?? "-" })) ??
+      (o.userId ? await readAttribution(deps, o.accountId, { subject: "-" }) : undefined);
+    const event: AnalyticsEvent = {
+      ...(a
+        ? baseEvent(o.accountId, a.instanceId, a, o.at)
+        : { at: o.at, accountId: o.accountId, flow: "-" }),
+      type: "outcome",
+      outcome: o.type,
+      ...(o.value !== undefined ? { value: o.value } : {}),
+    };
+    await appendAnalytics(deps, [event]);
+  };
+  run().catch((e: unknown) => deps.logger?.warn({ err: String(e) }, "analytics append failed"));
+}
