@@ -16,6 +16,7 @@ import type { AppDeps, AppEnv, Endpoint } from "./http/context.js";
 import { sharedEndpoints, withOpenApi } from "./http/endpoints.js";
 import { accountDeleteEndpoint } from "./http/routes/accounts/delete.js";
 import { cancelInstance, retryInstance } from "./http/routes/admin/instances.js";
+import { queueBoardEndpoints } from "./http/routes/admin/queues.js";
 import { adminRulesEndpoints } from "./http/routes/admin/rules-endpoints.js";
 import { docsEndpoints } from "./http/routes/docs.js";
 import { metricsEndpoint } from "./http/routes/metrics.js";
@@ -160,6 +161,7 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
       ...(opts.extraEndpoints ?? []),
       metricsEndpoint(metrics.registry, refreshQueueDepth),
       ...docsEndpoints<RouterServices>(),
+      ...queueBoardEndpoints<RouterServices>(queue, config),
     ],
     "0.1.0",
   );
