@@ -21,6 +21,9 @@ export function accountDeleteEndpoint(removeJobs: AccountJobRemover | undefined)
     handler: async (c, svc) => {
       const { accountId } = parseParams(accountParams, c.req.param());
       if (!(await svc.redis.exists(svc.keys.account.meta(accountId)))) throw accountNotFound(accountId);
+      // Decision ids also sit in the global recent-decisions index (for backtests): drop them first.
+      const decisions = await svc.redis.smembers(svc.keys.account.decisions(accountId));
+      if (decisions.length > 0) await svc.redis.zrem(svc.keys.global.recentDecisions, ...decisions);
       const keys = await eraseAccountKeys(svc, accountId);
       const jobs = removeJobs ? await removeJobs(accountId) : 0;
       // A job that was running meanwhile may have re-added outbox entries; erase once more.

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { parseWebhookSecrets, webhookHeaders } from "../../src/core/signing/standard-webhooks.js";
+import { bankHandover, fastTrackAnswers } from "../fixtures/answers.js";
+import { buildTestApp, TEST_WEBHOOK_SECRET, type TestApp } from "../support/app.js";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await buildTestApp({ redisUrl: inject("redisUrl"), role: "all", worker: { durationScale: 1e-6 } });
+});
+afterAll(async () => {
+  await t.close();
+});
+
+async function allKeys(match: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, found] = await t.services.redis.scan(cursor, "MATCH", match, "COUNT", 1000);
+    cursor = next;
+    out.push(...found);
+  } while (cursor !== "0");
+  return out;
+}
+
+describe("DELETE /v1/accounts/:accountId", () => {
+  it("erases every key about the account and its decision index entries; a later route starts afresh", async () => {
+    const accountId = `erase-${Math.random().toString(36).slice(2, 8)}@example.com`;
+    const auth = { authorization: `Bearer ${t.tokens.api}`, "content-type": "application/json" };
+    const body = JSON.stringify(bankHandover(accountId));
+    const secret = parseWebhookSecrets(TEST_WEBHOOK_SECRET);
+    if (!secret.ok) throw new Error("secret");
+    const headers = await webhookHeaders({
+      id: "msg_erase",
+      timestamp: new Date(),
+      body,
+      secret: secret.value[0]!,
+    });
+    expect(
+      (
+        await t.app.request("/v1/handover", {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body,
+        })
+      ).status,
+    ).toBe(202);
+    const routed = await (
+      await t.app.request("/v1/route", {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({ accountId, userId: "u1", survey: { answers: fastTrackAnswers } }),
+      })
+    ).json();
+    const event = await t.app.request(`/v1/accounts/${encodeURIComponent(accountId)}/events`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ type: "workspace.configured", eventId: "evt-1" }),
+    });
+    expect(event.status).toBe(202);
+    expect((await allKeys(`*${accountId}*`)).length).toBeGreaterThan(3);
+
+    const del = await t.app.request(`/v1/accounts/${encodeURIComponent(accountId)}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${t.tokens.admin}` },
+    });
+    expect(del.status).toBe(204);
+    await new Promise((r) => setTimeout(r, 300)); // let any job that was mid-flight finish
+    expect(await allKeys(`*${accountId}*`)).toEqual([]);
+    const recent = await t.services.redis.zrange(t.services.keys.global.recentDecisions, 0, -1);
+    expect(recent).not.toContain(routed.decisionId);
+    const gone = await t.app.request(`/v1/accounts/${encodeURIComponent(accountId)}`, { headers: auth });
+    expect(gone.status).toBe(404);
+    const again = await t.app.request(`/v1/admin/decisions/${routed.decisionId}`, {
+      headers: { authorization: `Bearer ${t.tokens.admin}` },
+    });
+    expect(again.status).toBe(404);
+
+    const fresh = await (
+      await t.app.request("/v1/route", {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({ accountId, userId: "u1", survey: { answers: fastTrackAnswers } }),
+      })
+    ).json();
+    expect(fresh.reused).toBe(false);
+    expect(fresh.flow.id).toBe("fast-track");
+    const redelivered = await t.app.request("/v1/handover", {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body,
+    });
+    expect((await redelivered.json()).duplicate).toBe(false);
+  });
+
+  it("answers 404 for an account it has never seen and 403 for the api token", async () => {
+    const unknown = await t.app.request("/v1/accounts/never-seen", {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${t.tokens.admin}` },
+    });
+    expect(unknown.status).toBe(404);
+    const api = await t.app.request("/v1/accounts/never-seen", {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${t.tokens.api}` },
+    });
+    expect(api.status).toBe(403);
+  });
+});
