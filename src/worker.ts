@@ -39,9 +39,37 @@ function build(bindings: Bindings): (request: Request) => Response | Promise<Res
   return (request) => app.fetch(request);
 }
 
+/** Past this, an unread body is cancelled instead of drained (the app's own limit is 64 KiB). */
+const DRAIN_LIMIT = 128 * 1024;
+
+/**
+ * Consumes a request body the app answered without reading (401, 404, 503 …). Left unread,
+ * workerd keeps the stream open past the response and the connection breaks.
+ */
+async function discardUnreadBody(request: Request): Promise<void> {
+  if (!request.body || request.bodyUsed || request.body.locked) return;
+  const reader = request.body.getReader();
+  try {
+    let seen = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value.byteLength;
+      if (seen > DRAIN_LIMIT) {
+        await reader.cancel();
+        return;
+      }
+    }
+  } catch {
+    // The client went away: nothing left to discard.
+  }
+}
+
 export default {
-  fetch(request: Request, env: Bindings): Response | Promise<Response> {
+  async fetch(request: Request, env: Bindings): Promise<Response> {
     if (built?.bindings !== env) built = { bindings: env, fetch: build(env) };
-    return built.fetch(request);
+    const response = await built.fetch(request);
+    await discardUnreadBody(request);
+    return response;
   },
 };

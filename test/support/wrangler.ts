@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "./redis-server.js";
@@ -66,6 +66,13 @@ export async function buildWorker(outdir: string): Promise<WorkerBundle> {
     });
     const code = await new Promise<number | null>((done) => child.once("exit", (c) => done(c)));
     if (code !== 0) throw new Error(`wrangler deploy --dry-run failed (${code}):\n${out.slice(-4000)}`);
+    // The same wrangler.toml with `main` pointing at the bundle, so `wrangler dev --no-bundle`
+    // watches only this folder: edits elsewhere in the checkout cannot restart the worker mid-test.
+    const toml = readFileSync(resolve("wrangler.toml"), "utf8").replace(
+      /^main\s*=.*$/m,
+      'main = "worker.js"',
+    );
+    writeFileSync(join(outdir, "wrangler.toml"), toml);
     return { script: join(outdir, "worker.js"), dir: outdir };
   } finally {
     rmSync(home, { recursive: true, force: true });
@@ -79,7 +86,7 @@ export async function startWranglerDev(opts: WranglerDevOptions): Promise<Wrangl
   const args = [
     WRANGLER,
     "dev",
-    ...(opts.bundle ? [opts.bundle.script, "--no-bundle", "--config", resolve("wrangler.toml")] : []),
+    ...(opts.bundle ? ["--no-bundle", "--config", join(opts.bundle.dir, "wrangler.toml")] : []),
     "--local",
     "--ip",
     "127.0.0.1",
@@ -91,11 +98,11 @@ export async function startWranglerDev(opts: WranglerDevOptions): Promise<Wrangl
     join(home, "state"),
     "--show-interactive-dev-session=false",
     "--log-level",
-    "log",
+    process.env.WRANGLER_TEST_LOG_LEVEL ?? "log",
     ...Object.entries(opts.vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
   const child: ChildProcess = spawn(process.execPath, args, {
-    cwd: resolve("."),
+    cwd: opts.bundle ? opts.bundle.dir : resolve("."),
     env: offlineEnv(home),
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],

@@ -5,6 +5,7 @@ import type { RulesRuntime } from "../../core/rules-runtime.js";
 import { createApp } from "../../http/app.js";
 import type { AppDeps, AppEnv, Endpoint } from "../../http/context.js";
 import { sharedEndpoints, withOpenApi } from "../../http/endpoints.js";
+import { problemResponse, requestIdOf } from "../../http/errors.js";
 import type { RouterServices } from "../../http/services.js";
 import type { RedisClient } from "../redis/connect.js";
 import { keys as buildKeys, type Keys } from "../redis/keys.js";
@@ -77,5 +78,13 @@ export function createEdgeApp(opts: EdgeAppOptions): Hono<AppEnv<RouterServices>
       return count;
     },
   };
-  return createApp(deps, edgeEndpoints(deps));
+  const app = createApp(deps, edgeEndpoints(deps));
+  // Node-only methods on a path the edge shares answer like any path the edge does not serve:
+  // 404 not_found rather than 405 (CONTRACT.md: the edge answers 404 for those).
+  for (const [method, path] of NODE_ONLY_ROUTES) {
+    app.on(method, path, (c) => problemResponse("not_found", `No route for ${c.req.path}`, requestIdOf(c)));
+  }
+  return app;
 }
+
+const NODE_ONLY_ROUTES = [["DELETE", "/v1/accounts/:accountId"]] as const;

@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call, expectProblem } from "./contract-cases.js";
+import { ADMIN_TOKEN, publishShippedRules, type Stack, startStack } from "./stack.js";
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe("the edge entry", () => {
+  it.each([
+    ["GET", "/metrics"],
+    ["GET", "/docs"],
+    ["GET", "/console"],
+    ["GET", "/admin/queues"],
+    ["GET", "/v1/admin/rules"],
+    ["PUT", "/v1/admin/rules"],
+    ["GET", "/v1/admin/decisions/dec_x"],
+    ["DELETE", "/v1/accounts/acme"],
+  ])("answers %s %s, which only Node serves, with 404 not_found", async (method, path) => {
+    const res = await call(stack.entries.edge, method, path, { token: ADMIN_TOKEN });
+    expectProblem(res, 404, "not_found");
+  });
+
+  it("does not accept the admin token, which it never holds", async () => {
+    const res = await call(stack.entries.edge, "POST", "/v1/route", { token: ADMIN_TOKEN, body: {} });
+    expectProblem(res, 401, "unauthorized");
+  });
+
+  it("documents only the routes it serves in /openapi.json", async () => {
+    const res = await call(stack.entries.edge, "GET", "/openapi.json", { token: null });
+    const paths = Object.keys((res.body as { paths: Record<string, unknown> }).paths);
+    expect(paths.some((p) => p.startsWith("/v1/admin") || p === "/metrics" || p === "/docs")).toBe(false);
+  });
+
+  it("leaves a ready-list wake-up for the Node relay when a route queues a first step", async () => {
+    await stack.client.del(stack.keys.global.ready);
+    const res = await call(stack.entries.edge, "POST", "/v1/route", {
+      body: {
+        accountId: "edge-ready",
+        survey: {
+          answers: {
+            teamSize: 10,
+            priorExperience: "some",
+            goLiveTimeline: "within_month",
+            supportStyle: "self_serve",
+          },
+        },
+      },
+    });
+    expect(res.status).toBe(200);
+    await expect.poll(() => stack.client.lrange(stack.keys.global.ready, 0, -1)).toContain("edge-ready");
+    expect(await stack.client.llen(stack.keys.account.outbox("edge-ready"))).toBeGreaterThan(0);
+  });
+
+  it("answers 503 unavailable while Redis is down and ready again once it is back", async () => {
+    await stack.redis.stop();
+    try {
+      const down = await call(stack.entries.edge, "POST", "/v1/route", {
+        body: { accountId: "x", survey: { answers: {} } },
+      });
+      expectProblem(down, 503, "unavailable");
+      const ready = await call(stack.entries.edge, "GET", "/readyz", { token: null });
+      expect(ready.status).toBe(503);
+      expect(ready.body).toMatchObject({ status: "unavailable", checks: { redis: "failing" } });
+      expect((await call(stack.entries.edge, "GET", "/healthz", { token: null })).status).toBe(200);
+    } finally {
+      await stack.redis.start();
+    }
+    // The test server keeps no data across a restart: publish again, as a Node start would.
+    await expect.poll(() => stack.client.ping().catch(() => "down")).toBe("PONG");
+    await publishShippedRules(stack.client, stack.keys);
+    await expect
+      .poll(async () => (await call(stack.entries.edge, "GET", "/readyz", { token: null })).status)
+      .toBe(200);
+  });
+});

@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call, expectProblem } from "./contract-cases.js";
+import { type Stack, startStack } from "./stack.js";
+
+let stack: Stack;
+
+beforeAll(async () => {
+  // An empty binding is unset: the edge runs under production rules, so nothing is generated.
+  stack = await startStack({ edgeVars: { ROUTER_API_TOKEN: "" } });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe("an edge deployment without ROUTER_API_TOKEN", () => {
+  it.each([
+    ["GET", "/healthz"],
+    ["GET", "/readyz"],
+    ["POST", "/v1/route"],
+    ["GET", "/nowhere"],
+  ])("answers %s %s with 503 unavailable naming the variable", async (method, path) => {
+    const res = await call(stack.entries.edge, method, path, { body: {} });
+    expectProblem(res, 503, "unavailable");
+    expect((res.body as { detail: string }).detail).toContain("ROUTER_API_TOKEN");
+  });
+
+  it("logs the configuration error once, not per request", async () => {
+    await call(stack.entries.edge, "GET", "/healthz");
+    const lines = stack.edge
+      .output()
+      .split("\n")
+      .filter((l) => l.includes("configuration error: ROUTER_API_TOKEN"));
+    expect(lines).toHaveLength(1);
+  });
+
+  it("keeps the secret values out of its answers and logs", async () => {
+    const res = await call(stack.entries.edge, "GET", "/healthz");
+    expect(res.text).not.toContain("whsec_");
+    expect(stack.edge.output()).not.toContain("whsec_");
+  });
+});
