@@ -13,8 +13,10 @@ export interface NodeProcess {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
   readonly pid: number;
-  /** Everything written to stderr so far (the JSON log and any crash). */
+  /** Everything written to stderr so far (a crash, start-up errors). */
   stderr(): string;
+  /** Everything written to stdout so far (the JSON log). */
+  stdout(): string;
   alive(): boolean;
   /** Resolves with the exit code/signal once the process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -76,6 +78,7 @@ export async function startNodeProcess(
     url: `http://127.0.0.1:${port}`,
     pid: child.pid ?? -1,
     stderr: () => err,
+    stdout: () => out,
     alive,
     exited,
     kill: async (signal: NodeJS.Signals = "SIGKILL") => {

@@ -46,6 +46,10 @@ export function createRedis(target: RedisTarget, role: ConnectionRole): RedisCli
       enableOfflineQueue: role !== "api",
       clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 4), 1000),
       slotsRefreshTimeout: 2000,
+      // During a failover the survivors answer MOVED towards the dead master until a replica is
+      // promoted; retrying those at once burns the 16 redirections in milliseconds and surfaces
+      // "Too many Cluster redirections" (test/fault/cluster-failover.test.ts). Pace them instead.
+      retryDelayOnMoved: 100,
       redisOptions: redisOptions as ConstructorParameters<typeof Cluster>[1] extends {
         redisOptions?: infer R;
       }
