@@ -205,4 +205,26 @@ export function contractCases(entry: () => Entry): void {
       "not_found",
     );
   });
+
+  it("records an event nothing waits for as not applied, and its repeat as a duplicate", async () => {
+    const accountId = freshAccount(entry(), "event");
+    await route(entry(), accountId);
+    const event = { type: "nobody.waits", eventId: `evt-${accountId}` };
+    const first = await call(entry(), "POST", `/v1/accounts/${accountId}/events`, { body: event });
+    expect(first.status).toBe(202);
+    expect(first.body).toEqual({ applied: false, duplicate: false });
+    const again = await call(entry(), "POST", `/v1/accounts/${accountId}/events`, { body: event });
+    expect(again.body).toEqual({ applied: false, duplicate: true });
+  });
+
+  it("accepts an outcome once per outcomeId", async () => {
+    const accountId = freshAccount(entry(), "outcome");
+    await route(entry(), accountId);
+    const outcome = { type: "nps", score: 9, outcomeId: `nps-${accountId}` };
+    const first = await call(entry(), "POST", `/v1/accounts/${accountId}/outcomes`, { body: outcome });
+    expect(first.status).toBe(202);
+    expect(first.body).toEqual({ outcomeId: outcome.outcomeId, accepted: true, duplicate: false });
+    const again = await call(entry(), "POST", `/v1/accounts/${accountId}/outcomes`, { body: outcome });
+    expect(again.body).toEqual({ outcomeId: outcome.outcomeId, accepted: true, duplicate: true });
+  });
 }
