@@ -5,6 +5,7 @@
  * Run alone: `npx tsx test/bench/http.ts` (starts a private redis-server).
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import autocannon from "autocannon";
@@ -12,7 +13,7 @@ import { freePort, startRedis } from "../support/redis-server.js";
 
 const HERE = import.meta.dirname;
 const ROOT = resolve(HERE, "../..");
-const TOKEN = "bench-api-token-0123456789abcdef";
+export const TOKEN = "bench-api-token-0123456789abcdef";
 
 export interface HttpBenchOptions {
   /** Seconds per measured run (default 10). */
@@ -32,15 +33,34 @@ export interface LoadResult {
   readonly requests: number;
   readonly errors: number;
   readonly non2xx: number;
+  /** Server CPU time per answered request, in µs (robust to a busy machine, unlike req/s). */
+  readonly cpuUs: number;
 }
 
-interface Child {
+export interface Child {
   readonly port: number;
+  /** CPU time (user + system) the child has used so far, in seconds; NaN off Linux. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
+/** The route server's environment: production config with fixed bench tokens and its own key prefix. */
+export function routeServerEnv(redisUrl: string, keyPrefix: string): Record<string, string> {
+  return {
+    REDIS_URL: redisUrl,
+    KEY_PREFIX: keyPrefix,
+    RULES_DIR: resolve(ROOT, "rules"),
+    ROUTER_API_TOKEN: TOKEN,
+    ROUTER_ADMIN_TOKEN: "bench-admin-token-0123456789abcdef",
+    HANDOVER_WEBHOOK_SECRET: `whsec_${Buffer.from("bench-webhook-secret-32-bytes-long").toString("base64")}`,
+    OUTBOUND_WEBHOOK_SECRET: `whsec_${Buffer.from("bench-outbound-secret-32-bytes-lng").toString("base64")}`,
+    RULES_AUTOPUBLISH: "false",
+    LOG_LEVEL: "warn",
+  };
+}
+
 /** Starts a tsx child that prints `ready <port>`; bounded by a 30 s start-up deadline. */
-async function startChild(
+export async function startChild(
   script: string,
   env: Record<string, string>,
   nodeArgs: readonly string[] = [],
@@ -70,6 +90,16 @@ async function startChild(
   });
   return {
     port,
+    cpuSeconds: () => {
+      try {
+        // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks (100 Hz on Linux).
+        const stat = readFileSync(`/proc/${child.pid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return (Number(fields[11]) + Number(fields[12])) / 100;
+      } catch {
+        return Number.NaN;
+      }
+    },
     stop: () =>
       new Promise<void>((done) => {
         if (child.exitCode !== null) return done();
@@ -111,15 +141,16 @@ export function routeBody(run: string, n: number): string {
  * One autocannon run. `bodyOf(i)` gives the i-th request's body (a shared counter across all
  * connections, so subjects rotate in order).
  */
-async function load(
-  port: number,
+export async function load(
+  server: Child,
   seconds: number,
   connections: number,
   bodyOf: (i: number) => string,
 ): Promise<LoadResult> {
   let i = 0;
+  const cpuBefore = server.cpuSeconds();
   const result = await autocannon({
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${server.port}`,
     connections,
     duration: seconds,
     timeout: 10,
@@ -139,6 +170,7 @@ async function load(
     requests: result.requests.total,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+    cpuUs: Math.round(((server.cpuSeconds() - cpuBefore) / Math.max(1, result.requests.total)) * 1e6),
   };
 }
 
@@ -172,12 +204,13 @@ export async function benchHttp(
     KEY_PREFIX: `ceiling-${run}:`,
   });
   try {
-    await load(ceiling.port, warmup, connections, (i) => routeBody(`cw${run}`, i));
-    const c = await load(ceiling.port, duration, connections, (i) => routeBody(`c${run}`, i));
+    await load(ceiling, warmup, connections, (i) => routeBody(`cw${run}`, i));
+    const c = await load(ceiling, duration, connections, (i) => routeBody(`c${run}`, i));
     out.http_ceiling_rps = c.rps;
     out.http_ceiling_p50_ms = c.p50;
     out.http_ceiling_p99_ms = c.p99;
     out.http_ceiling_errors = c.errors + c.non2xx;
+    out.http_ceiling_cpu_us = c.cpuUs;
   } finally {
     await ceiling.stop();
   }
@@ -185,17 +218,7 @@ export async function benchHttp(
   const envArgs = process.env.BENCH_ROUTE_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
   const route = await startChild(
     resolve(HERE, "route-server.ts"),
-    {
-      REDIS_URL: redisUrl,
-      KEY_PREFIX: `bench-${run}:`,
-      RULES_DIR: resolve(ROOT, "rules"),
-      ROUTER_API_TOKEN: TOKEN,
-      ROUTER_ADMIN_TOKEN: "bench-admin-token-0123456789abcdef",
-      HANDOVER_WEBHOOK_SECRET: `whsec_${Buffer.from("bench-webhook-secret-32-bytes-long").toString("base64")}`,
-      OUTBOUND_WEBHOOK_SECRET: `whsec_${Buffer.from("bench-outbound-secret-32-bytes-lng").toString("base64")}`,
-      RULES_AUTOPUBLISH: "false",
-      LOG_LEVEL: "warn",
-    },
+    routeServerEnv(redisUrl, `bench-${run}:`),
     [...(opts.routeNodeArgs ?? []), ...envArgs],
   );
   try {
@@ -203,19 +226,21 @@ export async function benchHttp(
     const again = await routeOnce(route.port, routeBody(`check${run}`, 0));
     if (first.status !== 200 || first.reused !== false || again.reused !== true)
       throw new Error(`route server answered ${JSON.stringify([first, again])}`);
-    await load(route.port, warmup, connections, (i) => routeBody(`rw${run}`, i));
-    const f = await load(route.port, duration, connections, (i) => routeBody(`r${run}`, i));
+    await load(route, warmup, connections, (i) => routeBody(`rw${run}`, i));
+    const f = await load(route, duration, connections, (i) => routeBody(`r${run}`, i));
     out.http_route_first_rps = f.rps;
     out.http_route_first_p50_ms = f.p50;
     out.http_route_first_p99_ms = f.p99;
     out.http_route_first_errors = f.errors + f.non2xx;
+    out.http_route_first_cpu_us = f.cpuUs;
     // Repeats: the subjects the first-decision run created, again, in order (≥ 10,000 of them when it did that many).
     const subjects = Math.max(1, Math.min(f.requests, 50_000));
-    const r = await load(route.port, duration, connections, (i) => routeBody(`r${run}`, i % subjects));
+    const r = await load(route, duration, connections, (i) => routeBody(`r${run}`, i % subjects));
     out.http_route_repeat_rps = r.rps;
     out.http_route_repeat_p50_ms = r.p50;
     out.http_route_repeat_p99_ms = r.p99;
     out.http_route_repeat_errors = r.errors + r.non2xx;
+    out.http_route_repeat_cpu_us = r.cpuUs;
     out.http_route_repeat_subjects = subjects;
   } finally {
     await route.stop();

@@ -3,6 +3,7 @@ import { NoRulesetError, routeSubject } from "../../../adapters/redis/route-stor
 import { CONTACT_ROLES } from "../../../core/handover/schema.js";
 import { SUBJECT_ID_PATTERN } from "../../../core/ids.js";
 import { withoutFactValues } from "../../../core/routing.js";
+import { preparedJson } from "../../app.js";
 import { readJson } from "../../body.js";
 import type { Endpoint } from "../../context.js";
 import { ApiError, detailOf, type FieldError, zodFieldErrors } from "../../errors.js";
@@ -105,7 +106,11 @@ export const postRoute: Endpoint<RouterServices> = {
         },
       });
       const publicKey = c.get("principal")?.scope === "public";
-      return c.json(publicKey ? { ...out, reasons: withoutFactValues(out.reasons) } : out, 200);
+      return preparedJson(
+        c,
+        JSON.stringify(publicKey ? { ...out, reasons: withoutFactValues(out.reasons) } : out),
+        200,
+      );
     } catch (error) {
       if (error instanceof NoRulesetError)
         throw new ApiError("unavailable", "No valid ruleset is loaded yet");
