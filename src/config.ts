@@ -124,6 +124,7 @@ export interface Config {
   readonly rateLimitPerMinute: number;
   readonly logLevel: Env["LOG_LEVEL"];
   readonly queuePrefix: string;
+  readonly keyPrefix: string;
 }
 
 export type ConfigError = { readonly variable: string; readonly message: string };
@@ -198,6 +199,7 @@ export function parseConfig(
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       logLevel: env.LOG_LEVEL,
       queuePrefix: env.QUEUE_PREFIX ?? "{or}",
+      keyPrefix: env.REDIS_KEY_PREFIX,
     },
   };
 }

@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     config,
     target,
     redis,
-    keys: buildKeys(process.env.REDIS_KEY_PREFIX ?? "or:"),
+    keys: buildKeys(config.keyPrefix),
     logger,
     metrics,
   }).catch((e: Error) => fail(`start-up error: ${e.message}`));
