@@ -89,8 +89,12 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   QUEUE_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9:{}_-]{1,64}$/)
+    .regex(/^[A-Za-z0-9:{}_-]{1,64}$/, "must be up to 64 of A-Z a-z 0-9 : { } _ -")
     .optional(),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,64}$/, "must be up to 64 of A-Z a-z 0-9 : _ -")
+    .default("or:"),
 });
 
 export type Env = z.output<typeof envSchema>;

@@ -66,7 +66,7 @@ describe("DELETE /v1/accounts/:accountId", () => {
     expect(del.status).toBe(204);
     await new Promise((r) => setTimeout(r, 300)); // let any job that was mid-flight finish
     expect(await allKeys(`*${accountId}*`)).toEqual([]);
-    const recent = await t.services.redis.zrange(t.services.keys.global.recentDecisions, 0, -1);
+    const recent = await t.services.redis.zrange(t.services.keys.global.recentDecisions, "0", "-1");
     expect(recent).not.toContain(routed.decisionId);
     const gone = await t.app.request(`/v1/accounts/${encodeURIComponent(accountId)}`, { headers: auth });
     expect(gone.status).toBe(404);
