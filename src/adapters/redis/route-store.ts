@@ -362,15 +362,52 @@ function afterWrite(
 ): void {
   // Analytics (issue 10): best effort, not awaited.
   if (change) recordRouteChange(svc, change);
+  bookkeeping(svc, wake ? accountId : undefined, decisionId, nowMs);
+  if (wake) svc.wakeRelay(accountId);
+}
+
+interface Bookkeeping {
+  readonly svc: RouterServices;
+  readonly ready: string[];
+  readonly recent: (number | string)[];
+}
+
+const pendingBookkeeping = new WeakMap<object, Bookkeeping>();
+
+/**
+ * Queues the relay wake-up and the backtest index entry. Decisions whose Redis replies arrive
+ * together share one LPUSH + one ZADD, sent at the end of the current microtask run (before a
+ * per-request edge client is released), instead of one pipeline write per decision.
+ */
+function bookkeeping(
+  svc: RouterServices,
+  ready: string | undefined,
+  decisionId: string,
+  nowMs: number,
+): void {
+  let batch = pendingBookkeeping.get(svc.redis);
+  if (!batch) {
+    const created: Bookkeeping = { svc, ready: [], recent: [] };
+    batch = created;
+    pendingBookkeeping.set(svc.redis, created);
+    queueMicrotask(() => {
+      pendingBookkeeping.delete(created.svc.redis);
+      flushBookkeeping(created);
+    });
+  }
+  if (ready !== undefined) batch.ready.push(ready);
+  batch.recent.push(nowMs, decisionId);
+}
+
+function flushBookkeeping({ svc, ready, recent }: Bookkeeping): void {
   const g = svc.keys.global;
   const p = svc.redis.pipeline();
-  if (wake) p.lpush(g.ready, accountId);
-  p.zadd(g.recentDecisions, nowMs, decisionId);
-  if (Math.random() < 0.01) p.zremrangebyrank(g.recentDecisions, 0, -10_001);
+  if (ready.length > 0) p.lpush(g.ready, ...ready);
+  p.zadd(g.recentDecisions, ...recent);
+  if (Math.random() < 0.005 * recent.length) p.zremrangebyrank(g.recentDecisions, 0, -10_001);
   p.exec().catch((error: unknown) =>
     svc.logger.warn({ err: String(error) }, "post-route bookkeeping failed"),
   );
-  if (wake) svc.wakeRelay(accountId);
 }
 
 function outcomeOf(s: InstanceState, flow: FlowDefinition | undefined, reused: boolean): RouteOutcome {
