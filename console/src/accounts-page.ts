@@ -47,7 +47,13 @@ function handoverView(a: Account): HTMLElement {
 
 /** The Accounts page: look up an account, see handover, instances, timeline and decision traces; retry or cancel. */
 export function accountsPage(root: HTMLElement, accountId: string | undefined): void {
-  const input = h("input", { id: "account-id", type: "search", value: accountId ?? "", autocomplete: "off", required: true });
+  const input = h("input", {
+    id: "account-id",
+    type: "search",
+    value: accountId ?? "",
+    autocomplete: "off",
+    required: true,
+  });
   const out = h("div", { "aria-live": "polite" });
 
   const command = async (a: Account, i: Instance, kind: "retry" | "cancel", b: HTMLButtonElement) => {
@@ -92,10 +98,26 @@ export function accountsPage(root: HTMLElement, accountId: string | undefined): 
         "div",
         { class: "actions" },
         i.status === "failed"
-          ? h("button", { type: "button", class: "primary", onclick: (e: Event) => void command(a, i, "retry", e.currentTarget as HTMLButtonElement) }, "Retry the failed step")
+          ? h(
+              "button",
+              {
+                type: "button",
+                class: "primary",
+                onclick: (e: Event) => void command(a, i, "retry", e.currentTarget as HTMLButtonElement),
+              },
+              "Retry the failed step",
+            )
           : null,
         i.status === "active"
-          ? h("button", { type: "button", class: "danger", onclick: (e: Event) => void command(a, i, "cancel", e.currentTarget as HTMLButtonElement) }, "Cancel this instance")
+          ? h(
+              "button",
+              {
+                type: "button",
+                class: "danger",
+                onclick: (e: Event) => void command(a, i, "cancel", e.currentTarget as HTMLButtonElement),
+              },
+              "Cancel this instance",
+            )
           : null,
       ),
       h(
@@ -106,12 +128,22 @@ export function accountsPage(root: HTMLElement, accountId: string | undefined): 
           "ol",
           { class: "timeline" },
           ...(i.history ?? []).map((e) =>
-            h("li", {}, h("time", {}, when(e.at)), ` ${e.type ?? "?"}`, e.stepId ? ` · ${e.stepId}` : "", e.detail ? h("code", {}, ` ${show(e.detail)}`) : null),
+            h(
+              "li",
+              {},
+              h("time", {}, when(e.at)),
+              ` ${e.type ?? "?"}`,
+              e.stepId ? ` · ${e.stepId}` : "",
+              e.detail ? h("code", {}, ` ${show(e.detail)}`) : null,
+            ),
           ),
         ),
       ),
       decision
-        ? renderTrace(decision, `Decision ${String(decision.decisionId)} (ruleset v${String((decision.ruleset as { version?: number } | undefined)?.version ?? "?")})`)
+        ? renderTrace(
+            decision,
+            `Decision ${String(decision.decisionId)} (ruleset v${String((decision.ruleset as { version?: number } | undefined)?.version ?? "?")})`,
+          )
         : i.decisionId
           ? h("p", {}, `Decision ${i.decisionId} (record expired or erased)`)
           : null,
@@ -123,11 +155,18 @@ export function accountsPage(root: HTMLElement, accountId: string | undefined): 
     try {
       const { data } = await api<Account>("GET", `/v1/admin/accounts/${encodeURIComponent(id)}`);
       const instances = data.instances ?? [];
-      const others = (data.decisions ?? []).filter((d) => !instances.some((i) => i.decisionId === d.decisionId));
+      const others = (data.decisions ?? []).filter(
+        (d) => !instances.some((i) => i.decisionId === d.decisionId),
+      );
       fill(
         out,
         h("h2", {}, `Account ${data.accountId}`),
-        h("section", { "aria-labelledby": "ho-h", class: "panel" }, h("h3", { id: "ho-h" }, "Handover"), handoverView(data)),
+        h(
+          "section",
+          { "aria-labelledby": "ho-h", class: "panel" },
+          h("h3", { id: "ho-h" }, "Handover"),
+          handoverView(data),
+        ),
         h(
           "section",
           { "aria-labelledby": "inst-h" },
@@ -142,7 +181,12 @@ export function accountsPage(root: HTMLElement, accountId: string | undefined): 
               table(
                 "Earlier decisions",
                 ["decided", "flow", "ruleset", "decision"],
-                others.map((d) => [when(d.at), show((d.flow as { id?: string } | undefined)?.id ?? d.flow), show((d.ruleset as { version?: number } | undefined)?.version), show(d.decisionId)]),
+                others.map((d) => [
+                  when(d.at),
+                  show((d.flow as { id?: string } | undefined)?.id ?? d.flow),
+                  show((d.ruleset as { version?: number } | undefined)?.version),
+                  show(d.decisionId),
+                ]),
               ),
             )
           : null,

@@ -24,15 +24,26 @@ export function auditPage(root: HTMLElement): void {
       table(
         `Audit log (${shown.length} of ${entries.length} loaded)`,
         ["when", "who", "action", "version", "what"],
-        shown.map((e) => [when(e.at), e.actor ?? "?", e.action ?? "?", e.version === undefined ? "—" : String(e.version), e.summary ?? ""]),
+        shown.map((e) => [
+          when(e.at),
+          e.actor ?? "?",
+          e.action ?? "?",
+          e.version === undefined ? "—" : String(e.version),
+          e.summary ?? "",
+        ]),
       ),
-      nextOffset !== null ? h("button", { type: "button", onclick: () => void more() }, "Load older entries") : null,
+      nextOffset !== null
+        ? h("button", { type: "button", onclick: () => void more() }, "Load older entries")
+        : null,
     );
   };
   const more = async () => {
     if (nextOffset === null) return;
     try {
-      const { data } = await api<{ entries?: Entry[]; nextOffset?: number | null }>("GET", `/v1/admin/audit?limit=100&offset=${nextOffset}`);
+      const { data } = await api<{ entries?: Entry[]; nextOffset?: number | null }>(
+        "GET",
+        `/v1/admin/audit?limit=100&offset=${nextOffset}`,
+      );
       entries = [...entries, ...(data.entries ?? [])];
       nextOffset = data.nextOffset ?? null;
       render();

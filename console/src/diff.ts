@@ -9,7 +9,10 @@ export function diffLines(before: string, after: string): DiffLine[] {
   const a = before.split("\n");
   const b = after.split("\n");
   if (a.length * b.length > 4_000_000) {
-    return [...a.map((text) => ({ kind: "removed" as const, text })), ...b.map((text) => ({ kind: "added" as const, text }))];
+    return [
+      ...a.map((text) => ({ kind: "removed" as const, text })),
+      ...b.map((text) => ({ kind: "added" as const, text })),
+    ];
   }
   const n = a.length;
   const m = b.length;
@@ -17,7 +20,8 @@ export function diffLines(before: string, after: string): DiffLine[] {
   for (let i = n - 1; i >= 0; i--) {
     const row = lcs[i]!;
     const below = lcs[i + 1]!;
-    for (let j = m - 1; j >= 0; j--) row[j] = a[i] === b[j] ? below[j + 1]! + 1 : Math.max(below[j]!, row[j + 1]!);
+    for (let j = m - 1; j >= 0; j--)
+      row[j] = a[i] === b[j] ? below[j + 1]! + 1 : Math.max(below[j]!, row[j + 1]!);
   }
   const out: DiffLine[] = [];
   let i = 0;

@@ -1,6 +1,6 @@
 import { json, jsonParseLinter } from "@codemirror/lang-json";
 import { defaultHighlightStyle, syntaxHighlighting } from "@codemirror/language";
-import { type Diagnostic, forceLinting, lintGutter, linter } from "@codemirror/lint";
+import { type Diagnostic, forceLinting, linter, lintGutter } from "@codemirror/lint";
 import { Annotation, EditorState, type Extension, Prec, StateEffect, StateField } from "@codemirror/state";
 import {
   drawSelection,
@@ -11,8 +11,26 @@ import {
   showTooltip,
   type Tooltip,
 } from "@codemirror/view";
+import { StyleModule } from "style-mod";
 import { contextAt, rangeOfPath } from "./json-path.js";
 import { keySuggestions, type Suggestion, schemaForFile, valueSuggestions } from "./schema.js";
+
+// CodeMirror styles itself through style-mod, which writes a <style> element into a document's
+// <head>; the console's CSP (`style-src 'self'`) blocks that. Constructable stylesheets are not
+// inline styles, and style-mod uses them for any root without a <head>, so the document is
+// handed over as such a root.
+const documentAsAdoptingRoot = {
+  ownerDocument: document,
+  get adoptedStyleSheets() {
+    return document.adoptedStyleSheets;
+  },
+  set adoptedStyleSheets(sheets: CSSStyleSheet[]) {
+    document.adoptedStyleSheets = sheets;
+  },
+};
+const mount = StyleModule.mount.bind(StyleModule);
+StyleModule.mount = (root, modules, options) =>
+  mount(root === document ? (documentAsAdoptingRoot as unknown as ShadowRoot) : root, modules, options);
 
 /** A validation problem for one file, located by JSON path. */
 export interface FileProblem {
@@ -128,7 +146,12 @@ function openCompletion(file: string) {
     if (prefix) options = options.filter((o) => o.label.replace(/^"/, "").startsWith(prefix));
     if (options.length === 0) return true;
     view.dispatch({
-      effects: setCompletion.of({ options: options.slice(0, 40), selected: 0, from: pos - typed.length, to: pos }),
+      effects: setCompletion.of({
+        options: options.slice(0, 40),
+        selected: 0,
+        from: pos - typed.length,
+        to: pos,
+      }),
     });
     return true;
   };
@@ -162,6 +185,12 @@ function closeCompletion(view: EditorView): boolean {
   return true;
 }
 
+/** Select-all must select the whole document, not only the lines the viewport has rendered. */
+function selectAll(view: EditorView): boolean {
+  view.dispatch({ selection: { anchor: 0, head: view.state.doc.length }, userEvent: "select" });
+  return true;
+}
+
 /** Enter keeps the line's indentation (and indents after `{` or `[`). */
 function newlineAndIndent(view: EditorView): boolean {
   const { head } = view.state.selection.main;
@@ -174,7 +203,12 @@ function newlineAndIndent(view: EditorView): boolean {
 }
 
 /** The editor state for one ruleset file: JSON language, schema completion, lint from syntax + server. */
-export function fileState(file: string, text: string, problems: ProblemSource, onChange: () => void): EditorState {
+export function fileState(
+  file: string,
+  text: string,
+  problems: ProblemSource,
+  onChange: () => void,
+): EditorState {
   const syntax = jsonParseLinter();
   const extensions: Extension[] = [
     lineNumbers(),
@@ -192,6 +226,7 @@ export function fileState(file: string, text: string, problems: ProblemSource, o
         { key: "Enter", run: (v) => acceptCompletion(v) || newlineAndIndent(v) },
         { key: "Tab", run: acceptCompletion },
         { key: "Escape", run: closeCompletion },
+        { key: "Mod-a", run: selectAll },
         { key: "Mod-z", run: (v) => travel(v, true) },
         { key: "Mod-Shift-z", run: (v) => travel(v, false) },
         { key: "Mod-y", run: (v) => travel(v, false) },
@@ -207,7 +242,12 @@ export function fileState(file: string, text: string, problems: ProblemSource, o
         const text = view.state.doc.toString();
         return problems(file).map((p): Diagnostic => {
           const r = rangeOfPath(text, p.path);
-          return { from: r.from, to: Math.max(r.to, r.from), severity: p.severity, message: `${p.path}: ${p.message}` };
+          return {
+            from: r.from,
+            to: Math.max(r.to, r.from),
+            severity: p.severity,
+            message: `${p.path}: ${p.message}`,
+          };
         });
       },
       { delay: 250 },

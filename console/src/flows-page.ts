@@ -5,7 +5,19 @@ import { fill, h, show, table } from "./dom.js";
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
 
 type Row = Record<string, unknown>;
-const LABEL_KEYS = ["flow", "flowId", "step", "stepId", "segment", "variant", "experiment", "name", "id", "rule", "accountId"];
+const LABEL_KEYS = [
+  "flow",
+  "flowId",
+  "step",
+  "stepId",
+  "segment",
+  "variant",
+  "experiment",
+  "name",
+  "id",
+  "rule",
+  "accountId",
+];
 const COLORS = ["#1d4ed8", "#b45309", "#047857", "#7c3aed"];
 
 /** Every array of objects inside an answer (analytics shapes may still change: render what is there). */
@@ -17,7 +29,8 @@ function findTables(value: unknown, name: string, depth = 0, out: { name: string
       out.push({ name, rows });
       rows.slice(0, 20).forEach((r, i) => {
         for (const [k, v] of Object.entries(r))
-          if (Array.isArray(v) || (v && typeof v === "object")) findTables(v, `${name} › ${labelOf(r) ?? i} › ${k}`, depth + 1, out);
+          if (Array.isArray(v) || (v && typeof v === "object"))
+            findTables(v, `${name} › ${labelOf(r) ?? i} › ${k}`, depth + 1, out);
       });
     }
     return out;
@@ -37,7 +50,9 @@ function labelOf(r: Row): string | undefined {
 function numericKeys(rows: Row[]): string[] {
   const keys = new Set<string>();
   for (const r of rows) for (const [k, v] of Object.entries(r)) if (typeof v === "number") keys.add(k);
-  return [...keys].filter((k) => k !== "version" && rows.every((r) => r[k] === undefined || typeof r[k] === "number"));
+  return [...keys].filter(
+    (k) => k !== "version" && rows.every((r) => r[k] === undefined || typeof r[k] === "number"),
+  );
 }
 
 let charts: Chart[] = [];
@@ -46,7 +61,10 @@ function chartOf(title: string, rows: Row[]): HTMLElement | null {
   const keys = numericKeys(rows).slice(0, 4);
   if (keys.length === 0 || rows.length < 1) return null;
   const labels = rows.slice(0, 40).map((r, i) => labelOf(r) ?? String(i + 1));
-  const canvas = h("canvas", { role: "img", "aria-label": `${title}: bar chart of ${keys.join(", ")} (the table below has the numbers)` });
+  const canvas = h("canvas", {
+    role: "img",
+    "aria-label": `${title}: bar chart of ${keys.join(", ")} (the table below has the numbers)`,
+  });
   const box = h("div", { class: "chart" }, canvas);
   queueMicrotask(() => {
     charts.push(
@@ -60,7 +78,12 @@ function chartOf(title: string, rows: Row[]): HTMLElement | null {
             backgroundColor: COLORS[i % COLORS.length] ?? "#1d4ed8",
           })),
         },
-        options: { responsive: true, maintainAspectRatio: false, animation: false, indexAxis: rows.length > 8 ? "y" : "x" },
+        options: {
+          responsive: true,
+          maintainAspectRatio: false,
+          animation: false,
+          indexAxis: rows.length > 8 ? "y" : "x",
+        },
       }),
     );
   });
@@ -71,25 +94,32 @@ function section(title: string, data: unknown, id: string): HTMLElement {
   const tables = findTables(data, "");
   const out = h("section", { class: "panel wide", "aria-labelledby": id }, h("h2", { id }, title));
   if (tables.length === 0) {
-    out.append(h("p", {}, "Nothing to show yet."), h("pre", { class: "raw", tabindex: 0 }, JSON.stringify(data, null, 2).slice(0, 4000)));
+    out.append(
+      h("p", {}, "Nothing to show yet."),
+      h("pre", { class: "raw", tabindex: 0 }, JSON.stringify(data, null, 2).slice(0, 4000)),
+    );
     return out;
   }
   for (const t of tables.slice(0, 12)) {
     const name = t.name || title;
-    const cols = [...new Set(t.rows.flatMap((r) => Object.keys(r)))].filter((k) => t.rows.some((r) => r[k] === null || typeof r[k] !== "object"));
+    const cols = [...new Set(t.rows.flatMap((r) => Object.keys(r)))].filter((k) =>
+      t.rows.some((r) => r[k] === null || typeof r[k] !== "object"),
+    );
     out.append(
       h("h3", {}, name),
       chartOf(name, t.rows) ?? "",
       table(
         name,
         cols,
-        t.rows.slice(0, 200).map((r) =>
-          cols.map((c) =>
-            c === "accountId" && typeof r[c] === "string"
-              ? h("a", { href: `#/accounts/${encodeURIComponent(r[c] as string)}` }, r[c] as string)
-              : show(r[c]),
+        t.rows
+          .slice(0, 200)
+          .map((r) =>
+            cols.map((c) =>
+              c === "accountId" && typeof r[c] === "string"
+                ? h("a", { href: `#/accounts/${encodeURIComponent(r[c] as string)}` }, r[c] as string)
+                : show(r[c]),
+            ),
           ),
-        ),
       ),
     );
   }
@@ -121,7 +151,11 @@ export function flowsPage(root: HTMLElement): void {
             "section",
             { class: "panel wide", "aria-labelledby": `flows-${i}` },
             h("h2", { id: `flows-${i}` }, title),
-            h("p", {}, e instanceof Problem && e.status === 404 ? "Not available on this server yet." : describe(e)),
+            h(
+              "p",
+              {},
+              e instanceof Problem && e.status === 404 ? "Not available on this server yet." : describe(e),
+            ),
           ),
         ),
       );

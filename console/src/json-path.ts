@@ -36,7 +36,7 @@ function keyOf(prop: SyntaxNode, text: string): string | undefined {
   }
 }
 
-function valueOf(prop: SyntaxNode): SyntaxNode | undefined {
+function propertyValue(prop: SyntaxNode): SyntaxNode | undefined {
   return children(prop).find((c) => VALUE_TYPES.has(c.name));
 }
 
@@ -53,7 +53,11 @@ export function parseJson(text: string): Tree {
  * The text range a JSON path points at: the value when it exists; else the deepest part of the
  * path that exists (so "missing key" problems land on the object that lacks it).
  */
-export function rangeOfPath(text: string, path: string, tree: Tree = parseJson(text)): { from: number; to: number } {
+export function rangeOfPath(
+  text: string,
+  path: string,
+  tree: Tree = parseJson(text),
+): { from: number; to: number } {
   let node = rootValue(tree);
   if (!node) return { from: 0, to: Math.min(text.length, 1) };
   let prop: SyntaxNode | undefined;
@@ -64,7 +68,7 @@ export function rangeOfPath(text: string, path: string, tree: Tree = parseJson(t
       prop = undefined;
     } else if (node.name === "Object") {
       const p = children(node).find((c) => c.name === "Property" && keyOf(c, text) === String(seg));
-      next = p ? valueOf(p) : undefined;
+      next = p ? propertyValue(p) : undefined;
       prop = p;
     }
     if (!next) {
@@ -105,7 +109,7 @@ export function contextAt(text: string, pos: number, tree: Tree = parseJson(text
       const p = props.find((c) => c.from <= pos && pos <= c.to);
       if (!p) break;
       const key = keyOf(p, text);
-      const v = valueOf(p);
+      const v = propertyValue(p);
       const name = p.getChild("PropertyName");
       if (name && pos <= name.to) break;
       if (!v || key === undefined) break;

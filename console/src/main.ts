@@ -46,7 +46,10 @@ function login(reason?: string): void {
 }
 
 function route(): void {
-  if (!token.get()) return login();
+  if (!token.get()) {
+    login();
+    return;
+  }
   nav.hidden = false;
   logout.hidden = false;
   const [page = "rules", arg] = location.hash.replace(/^#\/?/, "").split("/");
@@ -54,7 +57,12 @@ function route(): void {
     if (a.dataset.page === page) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
-  const titles: Record<string, string> = { rules: "Rules", accounts: "Accounts", flows: "Flows", audit: "Audit" };
+  const titles: Record<string, string> = {
+    rules: "Rules",
+    accounts: "Accounts",
+    flows: "Flows",
+    audit: "Audit",
+  };
   document.title = `${titles[page] ?? "Rules"} · onboarding router console`;
   if (page === "accounts") accountsPage(main, arg ? decodeURIComponent(arg) : undefined);
   else if (page === "flows") flowsPage(main);
@@ -73,7 +81,7 @@ logout.addEventListener("click", () => {
   login();
 });
 window.addEventListener("hashchange", (e) => {
-  // The Accounts page rewrites its own hash with replaceState (no event); other changes re-render.
-  if (new URL(e.newURL).hash !== new URL(e.oldURL).hash) route();
+  // Only "#/page" hashes are routes; "#main" is the skip link's target.
+  if (new URL(e.newURL).hash.startsWith("#/")) route();
 });
 route();

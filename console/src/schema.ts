@@ -75,7 +75,11 @@ export interface Suggestion {
 }
 
 /** Keys the schema allows at `path` that the object does not have yet. */
-export function keySuggestions(root: Schema, path: readonly Segment[], present: readonly string[]): Suggestion[] {
+export function keySuggestions(
+  root: Schema,
+  path: readonly Segment[],
+  present: readonly string[],
+): Suggestion[] {
   const seen = new Set(present);
   const out: Suggestion[] = [];
   for (const s of schemasAt(root, path)) {

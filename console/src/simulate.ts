@@ -51,7 +51,9 @@ function questionField(q: Question): HTMLElement {
           "select",
           { id, required: q.required, "aria-describedby": described, ...data },
           h("option", { value: "" }, "— not answered —"),
-          ...values.map((v) => h("option", { value: v }, q.type === "boolean" ? (v === "true" ? "yes" : "no") : v)),
+          ...values.map((v) =>
+            h("option", { value: v }, q.type === "boolean" ? (v === "true" ? "yes" : "no") : v),
+          ),
         ),
         help,
       );
@@ -110,8 +112,15 @@ function answersOf(form: HTMLElement): Record<string, unknown> {
  * JSON box; it shows the decision and the condition trace. `candidate()` returns the edited ruleset
  * (or undefined to simulate the active one).
  */
-export function simulatePanel(survey: () => unknown, candidate: () => { files: Record<string, unknown> } | undefined) {
-  const section = h("section", { class: "panel", "aria-labelledby": "sim-h" }, h("h2", { id: "sim-h" }, "Simulate"));
+export function simulatePanel(
+  survey: () => unknown,
+  candidate: () => { files: Record<string, unknown> } | undefined,
+) {
+  const section = h(
+    "section",
+    { class: "panel", "aria-labelledby": "sim-h" },
+    h("h2", { id: "sim-h" }, "Simulate"),
+  );
   const form = h("form", { class: "sim-form", novalidate: true });
   const result = h("div", { class: "sim-result", "aria-live": "polite" });
   const render = () => {
@@ -133,7 +142,11 @@ export function simulatePanel(survey: () => unknown, candidate: () => { files: R
         h(
           "div",
           { class: "field" },
-          h("label", { for: "sim-account" }, "Account id (uses its stored handover when the box below is empty)"),
+          h(
+            "label",
+            { for: "sim-account" },
+            "Account id (uses its stored handover when the box below is empty)",
+          ),
           h("input", { id: "sim-account", type: "text", autocomplete: "off" }),
         ),
       ),
@@ -141,7 +154,12 @@ export function simulatePanel(survey: () => unknown, candidate: () => { files: R
         "div",
         { class: "field" },
         h("label", { for: "sim-handover" }, "Handover (canonical JSON, optional)"),
-        h("textarea", { id: "sim-handover", rows: 5, spellcheck: "false", placeholder: '{ "account": { "industry": "banking" } }' }),
+        h("textarea", {
+          id: "sim-handover",
+          rows: 5,
+          spellcheck: "false",
+          placeholder: '{ "account": { "industry": "banking" } }',
+        }),
       ),
       h(
         "label",
@@ -164,14 +182,20 @@ export function simulatePanel(survey: () => unknown, candidate: () => { files: R
       try {
         body.handover = JSON.parse(handoverText);
       } catch (err) {
-        fill(result, h("p", { class: "error", role: "alert" }, `The handover is not valid JSON: ${String(err)}`));
+        fill(
+          result,
+          h("p", { class: "error", role: "alert" }, `The handover is not valid JSON: ${String(err)}`),
+        );
         return;
       }
     }
     if ((form.querySelector("#sim-edited") as HTMLInputElement).checked) {
       const c = candidate();
       if (!c) {
-        fill(result, h("p", { class: "error", role: "alert" }, "Fix the JSON syntax errors first (see Problems)."));
+        fill(
+          result,
+          h("p", { class: "error", role: "alert" }, "Fix the JSON syntax errors first (see Problems)."),
+        );
         return;
       }
       body.ruleset = c;
@@ -186,7 +210,13 @@ export function simulatePanel(survey: () => unknown, candidate: () => { files: R
         h(
           "div",
           { class: "decision", "data-testid": "sim-decision" },
-          h("p", { class: "big" }, "Flow: ", h("strong", { "data-flow": flow.id ?? "" }, flow.id ?? "?"), flow.version ? ` v${flow.version}` : " (new or changed)"),
+          h(
+            "p",
+            { class: "big" },
+            "Flow: ",
+            h("strong", { "data-flow": flow.id ?? "" }, flow.id ?? "?"),
+            flow.version ? ` v${flow.version}` : " (new or changed)",
+          ),
           h("p", {}, `Rule: ${typeof data.rule === "string" ? data.rule : "none matched — default flow"}`),
           step ? h("p", {}, `First step: ${step.title ?? step.id}`) : null,
           h("p", {}, `Handover used: ${String(data.handoverSource ?? "none")}`),
@@ -198,7 +228,9 @@ export function simulatePanel(survey: () => unknown, candidate: () => { files: R
       fill(
         result,
         h("p", { class: "error", role: "alert" }, describe(err)),
-        items.length ? h("ul", { class: "problems" }, ...items.map((i) => h("li", {}, `${i.path ?? ""} ${i.message}`))) : null,
+        items.length
+          ? h("ul", { class: "problems" }, ...items.map((i) => h("li", {}, `${i.path ?? ""} ${i.message}`)))
+          : null,
       );
     }
   });

@@ -49,7 +49,13 @@ export function renderTrace(decision: Record<string, unknown>, title = "Decision
       h(
         "div",
         { class: "reason" },
-        h("p", {}, h("strong", {}, "Why: "), r.message ?? `rule ${r.rule} (priority ${r.priority ?? "?"}) matched`),
+        h(
+          "p",
+          {},
+          h("strong", {}, "Why: "),
+          r.rule && r.conditions?.length ? `rule ${r.rule} (priority ${r.priority ?? "?"}) matched. ` : "",
+          r.message ?? "",
+        ),
         r.experiment ? h("p", {}, `Experiment ${r.experiment.id}: variant ${r.experiment.variant}`) : null,
         asArray<Condition>(r.conditions).length
           ? table(`Conditions of ${r.rule ?? "the winning rule"}`, HEADERS, conditionRows(r.conditions ?? []))

@@ -1,6 +1,6 @@
 import { api, describe } from "./api.js";
-import { fill, h, table, toast, when } from "./dom.js";
 import { diffLines, hunks, pretty } from "./diff.js";
+import { fill, h, table, toast, when } from "./dom.js";
 
 interface VersionMeta {
   version: number;
@@ -63,7 +63,10 @@ export function versionsPanel(onChanged: () => Promise<void>) {
     try {
       const after = (await api<StoredVersion>("GET", `/v1/admin/rules/versions/${v}`)).data;
       const before =
-        v > 1 ? (await api<StoredVersion>("GET", `/v1/admin/rules/versions/${v - 1}`).catch(() => undefined))?.data : undefined;
+        v > 1
+          ? (await api<StoredVersion>("GET", `/v1/admin/rules/versions/${v - 1}`).catch(() => undefined))
+              ?.data
+          : undefined;
       fill(
         detail,
         renderRulesetDiff(

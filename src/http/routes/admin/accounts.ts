@@ -11,9 +11,7 @@ const MAX_DECISIONS = 50;
 
 const adminAccountSchema = accountViewSchema
   .extend({
-    instances: z.array(
-      z.object({ instanceId: z.string(), decisionId: z.string().optional() }).loose(),
-    ),
+    instances: z.array(z.object({ instanceId: z.string(), decisionId: z.string().optional() }).loose()),
     decisions: z
       .array(z.record(z.string(), z.unknown()))
       .meta({ description: "decision records (facts, ruleset version, reasons, trace), newest first" }),
