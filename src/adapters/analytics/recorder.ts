@@ -17,6 +17,8 @@ export interface AnalyticsDeps {
   readonly redis: RedisClient;
   readonly keys: Keys;
   readonly logger?: Logger;
+  /** `off` skips recording (benches measure the cost of analytics with it). */
+  readonly analytics?: "off";
 }
 
 /** What an instance's later events are attributed to (kept per account, erased with it). */
@@ -36,21 +38,53 @@ export const dueIndexKey = (keys: Keys) => `${keys.global.analytics}:due`;
 
 const dueMember = (accountId: string, instanceId: string) => `${accountId}|${instanceId}`;
 
+/**
+ * One call per batch: XADD each event (MAXLEN ~) and HINCRBY its counter fields in the day's
+ * hash (TTL set once). KEYS[1] = the stream; the counter hashes are built from ARGV[1] (their
+ * shared `{or}` prefix), so every key is in one slot.
+ * ARGV: counters prefix, maxlen, ttl, then per event: day, #fields, fields…, #counters, counters…
+ */
+const APPEND = `
+local prefix, maxlen, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local i = 4
+while i <= #ARGV do
+  local day = ARGV[i]
+  local nf = tonumber(ARGV[i + 1])
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', unpack(ARGV, i + 2, i + 1 + nf))
+  i = i + 2 + nf
+  local nc = tonumber(ARGV[i])
+  local key = prefix .. day
+  for j = i + 1, i + nc do redis.call('HINCRBY', key, ARGV[j], 1) end
+  if nc > 0 and redis.call('TTL', key) < 0 then redis.call('EXPIRE', key, ttl) end
+  i = i + 1 + nc
+end
+return 1
+`;
+
+const defined = new WeakSet<object>();
+type AppendCommand = { analyticsAppend(stream: string, ...args: (string | number)[]): Promise<number> };
+function appendCommand(redis: RedisClient): RedisClient & AppendCommand {
+  if (!defined.has(redis)) {
+    redis.defineCommand("analyticsAppend", { numberOfKeys: 1, lua: APPEND });
+    defined.add(redis);
+  }
+  return redis as RedisClient & AppendCommand;
+}
+
 /** Appends events and folds them into the daily counters; resolves when Redis has them. */
 export async function appendAnalytics(deps: AnalyticsDeps, events: readonly AnalyticsEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const p = deps.redis.pipeline();
-  const days = new Set<string>();
+  const args: (string | number)[] = [
+    deps.keys.global.counters(""),
+    ANALYTICS_STREAM_MAXLEN,
+    COUNTER_TTL_SECONDS,
+  ];
   for (const e of events) {
-    p.xadd(deps.keys.global.analytics, "MAXLEN", "~", ANALYTICS_STREAM_MAXLEN, "*", ...encodeEvent(e));
-    const day = dayOf(e.at);
-    days.add(day);
-    for (const f of counterFields(e)) p.hincrby(deps.keys.global.counters(day), f, 1);
+    const fields = encodeEvent(e);
+    const counters = counterFields(e);
+    args.push(dayOf(e.at), fields.length, ...fields, counters.length, ...counters);
   }
-  for (const day of days) p.expire(deps.keys.global.counters(day), COUNTER_TTL_SECONDS);
-  const results = await p.exec();
-  const failed = results?.find(([error]) => error);
-  if (failed?.[0]) throw failed[0];
+  await appendCommand(deps.redis).analyticsAppend(deps.keys.global.analytics, ...args);
 }
 
 /** Best effort, off the caller's path: appends and logs (never throws) on failure. */
@@ -92,6 +126,7 @@ export interface RouteChange {
  * record `decision`/`rerouted` plus the first step's entry. Best effort, not awaited.
  */
 export function recordRouteChange(deps: AnalyticsDeps, change: RouteChange): void {
+  if (deps.analytics === "off") return;
   const s = change.state;
   const at = new Date(s.updatedAt).toISOString();
   const attribution: Attribution = {
@@ -117,10 +152,7 @@ export function recordRouteChange(deps: AnalyticsDeps, change: RouteChange): voi
       ...(change.stage ? { stage: change.stage } : {}),
     });
   const key = attributionKey(deps.keys, s.accountId);
-  const write = deps.redis
-    .multi()
-    .hset(key, `i:${s.id}`, JSON.stringify(attribution), `s:${s.subject}`, s.id)
-    .exec();
+  const write = deps.redis.hset(key, `i:${s.id}`, JSON.stringify(attribution), `s:${s.subject}`, s.id);
   Promise.all([write, appendAnalytics(deps, events)]).catch((e: unknown) =>
     deps.logger?.warn({ err: String(e) }, "analytics append failed"),
   );
@@ -189,6 +221,7 @@ export function recordTransitions(
   accountId: string,
   transitions: readonly { readonly state: InstanceState; readonly history: readonly HistoryEntry[] }[],
 ): void {
+  if (deps.analytics === "off") return;
   const run = async () => {
     const events: AnalyticsEvent[] = [];
     const due = deps.redis.pipeline();
@@ -218,6 +251,7 @@ export function recordOutcome(
     readonly at: string;
   },
 ): void {
+  if (deps.analytics === "off") return;
   const run = async () => {
     const a =
       (await readAttribution(deps, o.accountId, { subject: o.userId ?? "-" })) ??
