@@ -2,8 +2,6 @@ import { accountsPage } from "./accounts-page.js";
 import { api, describe, token, whenUnauthorized } from "./api.js";
 import { auditPage } from "./audit-page.js";
 import { fill, h } from "./dom.js";
-import { flowsPage } from "./flows-page.js";
-import { rulesPage } from "./rules-page.js";
 
 const main = document.getElementById("main") as HTMLElement;
 const nav = document.getElementById("nav") as HTMLElement;
@@ -64,12 +62,23 @@ function route(): void {
     audit: "Audit",
   };
   document.title = `${titles[page] ?? "Rules"} · onboarding router console`;
+  const focusHeading = () => (main.querySelector("h1") as HTMLElement | null)?.focus();
+  // The editor (CodeMirror) and the charts (chart.js) are most of the bundle: load them with
+  // their page, so signing in and the other pages stay light.
   if (page === "accounts") accountsPage(main, arg ? decodeURIComponent(arg) : undefined);
-  else if (page === "flows") flowsPage(main);
   else if (page === "audit") auditPage(main);
-  else void rulesPage(main);
+  else if (page === "flows")
+    void import("./flows-page.js").then((m) => {
+      m.flowsPage(main);
+      focusHeading();
+    });
+  else
+    void import("./rules-page.js").then((m) => {
+      void m.rulesPage(main);
+      focusHeading();
+    });
   // Move focus to the new page's heading so keyboard and screen-reader users land on it.
-  (main.querySelector("h1") as HTMLElement | null)?.focus();
+  focusHeading();
 }
 
 whenUnauthorized(() => {
