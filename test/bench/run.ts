@@ -47,34 +47,37 @@ function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
 }
 
 function printHttp(h: Record<string, number>): void {
-  const row = (name: string, rps: number, p50: number, p99: number, rpsRatio: string, p99Ratio: string) =>
+  const cols = (cells: readonly (string | number)[]) =>
     console.log(
-      `  ${name.padEnd(30)}${String(rps).padStart(9)}${String(p50).padStart(9)}${String(p99).padStart(9)}${rpsRatio.padStart(12)}${p99Ratio.padStart(12)}`,
+      `  ${String(cells[0]).padEnd(28)}${cells
+        .slice(1)
+        .map((c) => String(c).padStart(11))
+        .join("")}`,
     );
-  console.log(
-    `  ${"server".padEnd(30)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"× ceiling".padStart(12)}${"p99 ×".padStart(12)}`,
-  );
-  row(
+  cols(["server", "req/s", "p50 ms", "p99 ms", "× ceiling", "p99 ×", "cpu µs/req"]);
+  cols([
     "ceiling (Hono + 1 SET)",
     h.http_ceiling_rps!,
     h.http_ceiling_p50_ms!,
     h.http_ceiling_p99_ms!,
-    "1.00",
-    "1.00",
-  );
+    1,
+    1,
+    h.http_ceiling_cpu_us!,
+  ]);
   for (const mode of ["first", "repeat"] as const) {
-    row(
+    cols([
       `/v1/route ${mode === "first" ? "first decisions" : "repeats"}`,
       h[`http_route_${mode}_rps`]!,
       h[`http_route_${mode}_p50_ms`]!,
       h[`http_route_${mode}_p99_ms`]!,
-      String(h[`http_route_${mode}_rps_ratio`]),
-      String(h[`http_route_${mode}_p99_ratio`]),
-    );
+      h[`http_route_${mode}_rps_ratio`]!,
+      h[`http_route_${mode}_p99_ratio`]!,
+      h[`http_route_${mode}_cpu_us`]!,
+    ]);
   }
   const errors = h.http_ceiling_errors! + h.http_route_first_errors! + h.http_route_repeat_errors!;
   console.log(
-    `  goals: throughput ≥ 0.70 × ceiling, p99 ≤ 1.5 × ceiling's p99; errors/non-2xx in all runs: ${errors}; repeat run over ${h.http_route_repeat_subjects} subjects`,
+    `  goals: throughput ≥ 0.70 × ceiling, p99 ≤ 1.5 × ceiling's p99. errors/non-2xx: ${errors}; repeats over ${h.http_route_repeat_subjects} subjects; cpu = server process CPU per answered request`,
   );
 }
 
