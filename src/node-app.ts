@@ -17,6 +17,7 @@ import { sharedEndpoints, withOpenApi } from "./http/endpoints.js";
 import { accountDeleteEndpoint } from "./http/routes/accounts/delete.js";
 import { cancelInstance, retryInstance } from "./http/routes/admin/instances.js";
 import { queueBoardEndpoints } from "./http/routes/admin/queues.js";
+import { analyticsEndpoints } from "./http/routes/admin/analytics.js";
 import { adminRulesEndpoints } from "./http/routes/admin/rules-endpoints.js";
 import { docsEndpoints } from "./http/routes/docs.js";
 import { metricsEndpoint } from "./http/routes/metrics.js";
@@ -158,6 +159,7 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
       retryInstance,
       cancelInstance,
       ...adminRulesEndpoints,
+      ...analyticsEndpoints,
       ...(opts.extraEndpoints ?? []),
       metricsEndpoint(metrics.registry, refreshQueueDepth),
       ...docsEndpoints<RouterServices>(),

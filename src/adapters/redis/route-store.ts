@@ -257,9 +257,11 @@ async function redecide(
   const target = switching ? flowOf(rules, d.decision.flow) : { def: pinned, version: existing.flowVersion };
   const rev = existing.rev + 1;
   const step = switching && target.def ? firstStep(target.def) : undefined;
+  // A switch starts the new flow afresh: no due date, error or experiment carries over.
+  const { stepDueAt: _due, error: _error, experiment: _experiment, ...carried } = existing;
   const next: InstanceState = switching
     ? {
-        ...existing,
+        ...carried,
         flowId: d.decision.flow,
         flowVersion: target.version,
         rulesetVersion: rules.version,
