@@ -202,10 +202,50 @@ describe("the ops console", () => {
     expect(foreignRequests).toEqual([]);
   });
 
+  it("explains a publish conflict with who changed what, keeps the edits, and publishes on top when asked", async () => {
+    await page.goto(`${server.url}/console#/rules`);
+    await page.getByText("Active: version 3").waitFor();
+    // Someone else publishes while this page is open.
+    const current = (await api("GET", "/v1/admin/rules")).body;
+    const theirs = await fetch(`${server.url}/v1/admin/rules`, {
+      method: "PUT",
+      headers: {
+        authorization: `Bearer ${CONSOLE_TOKENS.admin}`,
+        "content-type": "application/json",
+        "if-match": '"3"',
+        "x-actor": "sam",
+      },
+      body: JSON.stringify({ ruleset: current.ruleset, message: "sam's change" }),
+    });
+    expect(theirs.status).toBe(200);
+
+    await page.locator('button[data-file="settings.json"]').click();
+    const settings = JSON.parse(
+      readFileSync(resolve(import.meta.dirname, "../../rules/settings.json"), "utf8"),
+    );
+    await replaceEditorText(JSON.stringify({ ...settings, defaultFlow: "guided-start" }, null, 2));
+    await page.getByText("No problems: the edited ruleset is valid.").waitFor();
+    await page.getByLabel("What changed and why").fill("default to guided start");
+    await page.getByRole("button", { name: "Publish edited rules" }).click();
+    const alert = page.locator(".conflict");
+    await alert.waitFor();
+    const text = await alert.textContent();
+    expect(text).toContain("You started from version 3, but version 4 is now active");
+    expect(text).toContain("sam's change");
+    expect(text).toContain('"defaultFlow": "guided-start"');
+    await snapshot("rules-conflict");
+    expect((await api("GET", "/v1/admin/rules")).body.version).toBe(4);
+
+    await page.getByRole("button", { name: /publish my edits over version 4/ }).click();
+    await page.getByText("Active: version 5").waitFor();
+    const now = (await api("GET", "/v1/admin/rules")).body;
+    expect(now.ruleset.files["settings.json"].defaultFlow).toBe("guided-start");
+  });
+
   it("stays readable and accessible at 390 px wide", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${server.url}/console#/rules`);
-    await page.getByText("Active: version 3").waitFor();
+    await page.getByText("Active: version 5").waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await snapshot("rules-390");
     await page.goto(`${server.url}/console#/accounts/e2e-after`);
@@ -232,5 +272,11 @@ describe("the ops console", () => {
       expect((await fetch(`${server.url}${bad}`)).status).toBe(404);
     // Data stays behind the admin token even though the page is public.
     expect((await fetch(`${server.url}/v1/admin/accounts/e2e-after`)).status).toBe(401);
+    expect((await api("GET", "/v1/admin/accounts/e2e-after", undefined, CONSOLE_TOKENS.api)).status).toBe(
+      403,
+    );
+    expect((await api("GET", "/v1/admin/accounts/nobody-here")).status).toBe(404);
+    const account = (await api("GET", "/v1/admin/accounts/e2e-after")).body;
+    expect(account.instances[0].decisionId).toBe(account.decisions[0].decisionId);
   });
 });
