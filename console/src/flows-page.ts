@@ -58,7 +58,10 @@ function numericKeys(rows: Row[]): string[] {
 let charts: Chart[] = [];
 
 function chartOf(title: string, rows: Row[]): HTMLElement | null {
-  const keys = numericKeys(rows).slice(0, 4);
+  // Counts and rates (0–1) on one axis hide each other: chart the counts when there are any.
+  const all = numericKeys(rows);
+  const counts = all.filter((k) => !/rate$/i.test(k));
+  const keys = (counts.length > 0 ? counts : all).slice(0, 4);
   if (keys.length === 0 || rows.length < 1) return null;
   const labels = rows.slice(0, 40).map((r, i) => labelOf(r) ?? String(i + 1));
   const canvas = h("canvas", {

@@ -11,8 +11,10 @@ import type { Endpoint } from "../../src/http/context.js";
 import { sharedEndpoints } from "../../src/http/endpoints.js";
 import { getAccount } from "../../src/http/routes/accounts/get.js";
 import { adminAccountEndpoints } from "../../src/http/routes/admin/accounts.js";
+import { analyticsEndpoints } from "../../src/http/routes/admin/analytics.js";
 import { cancelInstance, retryInstance } from "../../src/http/routes/admin/instances.js";
 import { adminRulesEndpoints } from "../../src/http/routes/admin/rules-endpoints.js";
+import { getSuggestions } from "../../src/http/routes/admin/suggestions.js";
 import { consoleEndpoints } from "../../src/http/routes/console.js";
 import type { RouterServices } from "../../src/http/services.js";
 import { RULES_DIR } from "../support/app.js";
@@ -84,6 +86,8 @@ export async function startConsoleServer(redisUrl: string): Promise<ConsoleServe
     cancelInstance,
     ...adminRulesEndpoints,
     ...adminAccountEndpoints,
+    ...analyticsEndpoints,
+    getSuggestions,
     ...consoleEndpoints(),
   ];
   const app = createApp<RouterServices>(deps, endpoints);
