@@ -30,18 +30,26 @@ const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 interface RedisCounters {
   commands: number;
+  /** Redis main-thread CPU (user + sys, µs, `INFO cpu`): commands, scripts and network I/O. */
+  usec: number;
   inBytes: number;
   outBytes: number;
+  /** `used_memory` (bytes). */
+  memory: number;
 }
 
 /** Sums `INFO commandstats` calls and `INFO stats` net bytes over the given ports. */
 async function counters(ports: readonly number[]): Promise<RedisCounters> {
-  const total: RedisCounters = { commands: 0, inBytes: 0, outBytes: 0 };
+  const total: RedisCounters = { commands: 0, usec: 0, inBytes: 0, outBytes: 0, memory: 0 };
   for (const port of ports) {
     const info = await cli(port, "INFO", "all");
-    for (const m of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) {
+    // Calls include the commands scripts run (Redis 7 counts those in commandstats too).
+    for (const m of info.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm)) {
       if (m[1] !== "info") total.commands += Number(m[2]);
     }
+    const cpu = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+    total.usec += (cpu("used_cpu_user_main_thread") + cpu("used_cpu_sys_main_thread")) * 1e6;
+    total.memory += Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? 0);
     total.inBytes += Number(/total_net_input_bytes:(\d+)/.exec(info)?.[1] ?? 0);
     total.outBytes += Number(/total_net_output_bytes:(\d+)/.exec(info)?.[1] ?? 0);
   }
@@ -60,10 +68,10 @@ function cli(port: number, ...args: string[]): Promise<string> {
   });
 }
 
-/** `MONITOR` on one server: counts client round trips and commands run inside scripts. */
-function monitor(port: number): { stop(): Promise<{ roundTrips: number; inScripts: number }> } {
+/** `MONITOR` on one server: counts commands clients sent (MULTI/EXEC included) and those scripts ran. */
+function monitor(port: number): { stop(): Promise<{ clientCommands: number; inScripts: number }> } {
   const child: ChildProcess = spawn("redis-cli", ["-p", String(port), "MONITOR"]);
-  let roundTrips = 0;
+  let clientCommands = 0;
   let inScripts = 0;
   let rest = "";
   child.stdout?.on("data", (d: Buffer) => {
@@ -71,14 +79,14 @@ function monitor(port: number): { stop(): Promise<{ roundTrips: number; inScript
     rest = lines.pop() ?? "";
     for (const l of lines) {
       if (l.includes("[0 lua]")) inScripts++;
-      else if (/\[\d+ [\d.]+:\d+\]/.test(l)) roundTrips++;
+      else if (/\[\d+ [\d.]+:\d+\]/.test(l)) clientCommands++;
     }
   });
   return {
     stop: async () => {
       await new Promise((r) => setTimeout(r, 200));
       child.kill("SIGKILL");
-      return { roundTrips, inScripts };
+      return { clientCommands, inScripts };
     },
   };
 }
@@ -117,11 +125,14 @@ async function routeCost(port: number, api: NodeProcess): Promise<Record<string,
   const repeatCounts = await mon2.stop();
   return {
     routeNewCommands: round((b.commands - a.commands) / n),
-    routeNewRoundTrips: round(newCounts.roundTrips / m),
+    routeNewRedisCpuUs: round((b.usec - a.usec) / n, 1),
+    routeNewClientCommands: round(newCounts.clientCommands / m),
     routeNewBytesIn: Math.round((b.inBytes - a.inBytes) / n),
     routeNewBytesOut: Math.round((b.outBytes - a.outBytes) / n),
+    routeNewMemoryBytes: Math.round((b.memory - a.memory) / n),
     routeRepeatCommands: round((c.commands - b.commands) / n),
-    routeRepeatRoundTrips: round(repeatCounts.roundTrips / m),
+    routeRepeatRedisCpuUs: round((c.usec - b.usec) / n, 1),
+    routeRepeatClientCommands: round(repeatCounts.clientCommands / m),
     routeRepeatBytesIn: Math.round((c.inBytes - b.inBytes) / n),
     routeRepeatBytesOut: Math.round((c.outBytes - b.outBytes) / n),
   };
@@ -140,58 +151,66 @@ async function stepCost(redisUrl: string, port: number): Promise<Record<string, 
       { id: "end", type: "end", title: "End" },
     ],
   };
-  const stepsPerInstance = flow.steps.length;
   const rules = await memoryRules([{ flow, version: 1 }]);
-  const k = testKeys();
-  const redis = await connect(redisUrl);
-  const n = 300;
-  for (let i = 0; i < n; i++) {
-    await createInstance(redis, k, { accountId: `st${i}`, instanceId: `fi_st${i}`, flow });
-  }
   const secrets = parseWebhookSecrets(TEST_WEBHOOK_SECRET);
   if (!secrets.ok) throw new Error("secret");
-  const before = await counters([port]);
-  const mon = monitor(port);
-  const t0 = performance.now();
-  const workers = await startWorkers({
-    redisTarget: { urls: [redisUrl], cluster: false },
-    keys: k,
-    queuePrefix: `{${k.prefix}q}`,
-    queueName: `bench-steps-${Date.now()}`,
-    rules,
-    clock: systemClock,
-    logger: silentLogger,
-    telemetry: noTelemetry,
-    outbound: { secrets: secrets.value, allowedHosts: ["127.0.0.1"], subscribers: [] },
-    durationScale: 0.001,
-    concurrency: 16,
-  });
+  const redis = await connect(redisUrl);
+  /** Drives `n` fresh instances to the end; counts only the workers' traffic (instances are written first). */
+  const drive = async (n: number, watch: boolean) => {
+    const k = testKeys();
+    for (let i = 0; i < n; i++) {
+      await createInstance(redis, k, { accountId: `st${i}`, instanceId: `fi_st${i}`, flow });
+    }
+    const before = await counters([port]);
+    const mon = watch ? monitor(port) : undefined;
+    const t0 = performance.now();
+    const workers = await startWorkers({
+      redisTarget: { urls: [redisUrl], cluster: false },
+      keys: k,
+      queuePrefix: `{${k.prefix}q}`,
+      queueName: `bench-steps-${Date.now()}`,
+      rules,
+      clock: systemClock,
+      logger: silentLogger,
+      telemetry: noTelemetry,
+      outbound: { secrets: secrets.value, allowedHosts: ["127.0.0.1"], subscribers: [] },
+      durationScale: 0.001,
+      concurrency: 16,
+    });
+    try {
+      for (let i = 0; i < n; i++) workers.wake(`st${i}`);
+      await until(
+        async () => {
+          for (let i = n - 1; i >= 0; i -= 7) {
+            const s = await loadInstance({ redis, keys: k }, `st${i}`, `fi_st${i}`);
+            if (s?.status !== "completed") return undefined;
+          }
+          return true;
+        },
+        60_000,
+        "bench instances to complete",
+      );
+      const seconds = (performance.now() - t0) / 1000;
+      const counts = await mon?.stop();
+      const after = await counters([port]);
+      return { seconds, counts, before, after, steps: n * flow.steps.length };
+    } finally {
+      await workers.close();
+    }
+  };
   try {
-    for (let i = 0; i < n; i++) workers.wake(`st${i}`);
-    await until(
-      async () => {
-        for (let i = n - 1; i >= 0; i -= 7) {
-          const s = await loadInstance({ redis, keys: k }, `st${i}`, `fi_st${i}`);
-          if (s?.status !== "completed") return undefined;
-        }
-        return true;
-      },
-      60_000,
-      "bench instances to complete",
-    );
-    const seconds = (performance.now() - t0) / 1000;
-    const counts = await mon.stop();
-    const after = await counters([port]);
-    const steps = n * stepsPerInstance;
+    const plain = await drive(600, false);
+    const watched = await drive(100, true);
     return {
-      stepInstances: n,
-      stepsPerSecond: round(steps / seconds, 0),
-      stepCommands: round((after.commands - before.commands) / steps),
-      stepRoundTrips: round(counts.roundTrips / steps),
-      stepBytesIn: Math.round((after.inBytes - before.inBytes) / steps),
+      stepsPerSecond: round(plain.steps / plain.seconds, 0),
+      stepCommands: round((plain.after.commands - plain.before.commands) / plain.steps),
+      stepRedisCpuUs: round((plain.after.usec - plain.before.usec) / plain.steps, 1),
+      stepClientCommands: round((watched.counts?.clientCommands ?? 0) / watched.steps),
+      stepBytesIn: Math.round((plain.after.inBytes - plain.before.inBytes) / plain.steps),
+      stepBytesOut: Math.round((plain.after.outBytes - plain.before.outBytes) / plain.steps),
+      stepMemoryBytes: Math.round((plain.after.memory - plain.before.memory) / plain.steps),
     };
   } finally {
-    await workers.close();
     redis.disconnect();
     await receiver.close();
   }
@@ -271,6 +290,7 @@ export async function benchCluster(): Promise<Record<string, number>> {
     out.clusterScaling = round(two.rps / one.rps);
     out.clusterFailures = one.failures + two.failures;
     out.clusterCommandsPerRoute = round((c1.commands - c0.commands) / one.requests);
+    out.clusterRedisCpuUsPerRoute = round((c1.usec - c0.usec) / one.requests, 1);
   } finally {
     await Promise.all(apis.map((a) => a.kill("SIGTERM")));
     await cluster.destroy();

@@ -1,25 +1,29 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectRedis, createRedis, type RedisClient } from "../../src/adapters/redis/connect.js";
 import { keys as makeKeys } from "../../src/adapters/redis/keys.js";
 import { type NodeProcess, startNodeProcess } from "../support/processes.js";
+import { startRedis, type TestRedis } from "../support/redis-server.js";
 import { missingWrites, sleep, startLoad, tally } from "./load.js";
 
 /** Fault 1: SIGKILL one of two stateless API processes under load. */
 
-const prefix = `f1-${crypto.randomUUID().slice(0, 8)}:`;
-const keys = makeKeys(prefix);
+// Each test has its own Redis, so the default key prefix is used.
+const keys = makeKeys();
+let server: TestRedis;
 let redis: RedisClient;
 let apis: NodeProcess[] = [];
 
 beforeAll(async () => {
-  const env = { REDIS_URL: inject("redisUrl"), REDIS_KEY_PREFIX: prefix };
+  server = await startRedis();
+  const env = { REDIS_URL: server.url };
   apis = await Promise.all([startNodeProcess("api", env), startNodeProcess("api", env)]);
-  redis = createRedis({ urls: [inject("redisUrl")], cluster: false }, "api");
+  redis = createRedis({ urls: [server.url], cluster: false }, "api");
   await connectRedis(redis);
 });
 afterAll(async () => {
   await Promise.all(apis.map((p) => p.kill()));
   redis?.disconnect();
+  await server?.destroy();
 });
 
 describe("an API process killed under load", () => {

@@ -8,15 +8,15 @@ import { missingWrites, sleep, startLoad, tally } from "./load.js";
 /** Fault 4: SIGKILL a Cluster master (3 masters + 3 replicas) under load; a replica takes over. */
 
 const RECOVERY_MS = 10_000;
-const prefix = `f4-${crypto.randomUUID().slice(0, 8)}:`;
-const keys = makeKeys(prefix);
+// Each test has its own Redis, so the default key prefix is used.
+const keys = makeKeys();
 let cluster: TestCluster;
 let api: NodeProcess;
 let redis: RedisClient | undefined;
 
 beforeAll(async () => {
   cluster = await startCluster({ masters: 3, replicasPerMaster: 1, nodeTimeoutMs: 1000 });
-  api = await startNodeProcess("api", { REDIS_URL: cluster.url, REDIS_KEY_PREFIX: prefix });
+  api = await startNodeProcess("api", { REDIS_URL: cluster.url });
 });
 afterAll(async () => {
   await api?.kill();

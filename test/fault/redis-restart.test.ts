@@ -8,15 +8,15 @@ import { missingWrites, sleep, startLoad, tally } from "./load.js";
 /** Fault 3: restart the (single, AOF everysec) Redis under load. */
 
 const AOF_WINDOW_MS = 1000;
-const prefix = `f3-${crypto.randomUUID().slice(0, 8)}:`;
-const keys = makeKeys(prefix);
+// Each test has its own Redis, so the default key prefix is used.
+const keys = makeKeys();
 let server: TestRedis;
 let api: NodeProcess;
 let redis: RedisClient | undefined;
 
 beforeAll(async () => {
   server = await startRedis(["--appendonly", "yes", "--appendfsync", "everysec"]);
-  api = await startNodeProcess("api", { REDIS_URL: server.url, REDIS_KEY_PREFIX: prefix });
+  api = await startNodeProcess("api", { REDIS_URL: server.url });
 });
 afterAll(async () => {
   await api?.kill();
