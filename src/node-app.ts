@@ -15,10 +15,12 @@ import { createApp } from "./http/app.js";
 import type { AppDeps, AppEnv, Endpoint } from "./http/context.js";
 import { sharedEndpoints, withOpenApi } from "./http/endpoints.js";
 import { accountDeleteEndpoint } from "./http/routes/accounts/delete.js";
+import { adminAccountEndpoints } from "./http/routes/admin/accounts.js";
+import { analyticsEndpoints } from "./http/routes/admin/analytics.js";
 import { cancelInstance, retryInstance } from "./http/routes/admin/instances.js";
 import { queueBoardEndpoints } from "./http/routes/admin/queues.js";
-import { analyticsEndpoints } from "./http/routes/admin/analytics.js";
 import { adminRulesEndpoints } from "./http/routes/admin/rules-endpoints.js";
+import { consoleEndpoints } from "./http/routes/console.js";
 import { docsEndpoints } from "./http/routes/docs.js";
 import { metricsEndpoint } from "./http/routes/metrics.js";
 import type { RouterServices } from "./http/services.js";
@@ -160,10 +162,12 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
       cancelInstance,
       ...adminRulesEndpoints,
       ...analyticsEndpoints,
+      ...adminAccountEndpoints,
       ...(opts.extraEndpoints ?? []),
       metricsEndpoint(metrics.registry, refreshQueueDepth),
       ...docsEndpoints<RouterServices>(),
       ...queueBoardEndpoints<RouterServices>(queue, config),
+      ...consoleEndpoints(),
     ],
     "0.1.0",
   );
