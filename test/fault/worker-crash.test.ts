@@ -95,5 +95,5 @@ describe("a worker killed mid-step under load", () => {
     console.info(
       `worker crash: killed with ${inFlightAtKill} calls received; ${receiver.got.length} deliveries for ${keysPer.size} (instance, step) pairs`,
     );
-  });
+  }, 180_000);
 });
