@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import autocannon from "autocannon";
+import { Redis } from "ioredis";
 import { freePort, startRedis } from "../support/redis-server.js";
 
 const HERE = import.meta.dirname;
@@ -35,6 +36,16 @@ export interface LoadResult {
   readonly non2xx: number;
   /** Server CPU time per answered request, in µs (robust to a busy machine, unlike req/s). */
   readonly cpuUs: number;
+  /** redis-server CPU time per answered request, in µs (when `redis` is given). */
+  readonly redisCpuUs: number;
+}
+
+/** redis-server's own CPU time so far (INFO cpu), in seconds. */
+async function redisCpuSeconds(redis: Redis | undefined): Promise<number> {
+  if (!redis) return Number.NaN;
+  const info = await redis.info("cpu");
+  const field = (name: string) => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? Number.NaN);
+  return field("used_cpu_sys") + field("used_cpu_user");
 }
 
 export interface Child {
@@ -146,8 +157,10 @@ export async function load(
   seconds: number,
   connections: number,
   bodyOf: (i: number) => string,
+  redis?: Redis,
 ): Promise<LoadResult> {
   let i = 0;
+  const redisBefore = await redisCpuSeconds(redis);
   const cpuBefore = server.cpuSeconds();
   const result = await autocannon({
     url: `http://127.0.0.1:${server.port}`,
@@ -171,6 +184,9 @@ export async function load(
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
     cpuUs: Math.round(((server.cpuSeconds() - cpuBefore) / Math.max(1, result.requests.total)) * 1e6),
+    redisCpuUs: Math.round(
+      (((await redisCpuSeconds(redis)) - redisBefore) / Math.max(1, result.requests.total)) * 1e6,
+    ),
   };
 }
 
@@ -198,54 +214,62 @@ export async function benchHttp(
   const connections = opts.connections ?? 32;
   const run = Date.now().toString(36);
   const out: Record<string, number> = {};
-
-  const ceiling = await startChild(resolve(HERE, "ceiling-server.ts"), {
-    REDIS_URL: redisUrl,
-    KEY_PREFIX: `ceiling-${run}:`,
-  });
+  const u = new URL(redisUrl);
+  const redis = new Redis({ host: u.hostname, port: Number(u.port), lazyConnect: true } as never);
+  await redis.connect();
   try {
-    await load(ceiling, warmup, connections, (i) => routeBody(`cw${run}`, i));
-    const c = await load(ceiling, duration, connections, (i) => routeBody(`c${run}`, i));
-    out.http_ceiling_rps = c.rps;
-    out.http_ceiling_p50_ms = c.p50;
-    out.http_ceiling_p99_ms = c.p99;
-    out.http_ceiling_errors = c.errors + c.non2xx;
-    out.http_ceiling_cpu_us = c.cpuUs;
-  } finally {
-    await ceiling.stop();
-  }
+    const ceiling = await startChild(resolve(HERE, "ceiling-server.ts"), {
+      REDIS_URL: redisUrl,
+      KEY_PREFIX: `ceiling-${run}:`,
+    });
+    try {
+      await load(ceiling, warmup, connections, (i) => routeBody(`cw${run}`, i));
+      const c = await load(ceiling, duration, connections, (i) => routeBody(`c${run}`, i), redis);
+      out.http_ceiling_rps = c.rps;
+      out.http_ceiling_p50_ms = c.p50;
+      out.http_ceiling_p99_ms = c.p99;
+      out.http_ceiling_errors = c.errors + c.non2xx;
+      out.http_ceiling_cpu_us = c.cpuUs;
+      out.http_ceiling_redis_cpu_us = c.redisCpuUs;
+    } finally {
+      await ceiling.stop();
+    }
 
-  const envArgs = process.env.BENCH_ROUTE_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const route = await startChild(
-    resolve(HERE, "route-server.ts"),
-    routeServerEnv(redisUrl, `bench-${run}:`),
-    [...(opts.routeNodeArgs ?? []), ...envArgs],
-  );
-  try {
-    const first = await routeOnce(route.port, routeBody(`check${run}`, 0));
-    const again = await routeOnce(route.port, routeBody(`check${run}`, 0));
-    if (first.status !== 200 || first.reused !== false || again.reused !== true)
-      throw new Error(`route server answered ${JSON.stringify([first, again])}`);
-    await load(route, warmup, connections, (i) => routeBody(`rw${run}`, i));
-    const f = await load(route, duration, connections, (i) => routeBody(`r${run}`, i));
-    out.http_route_first_rps = f.rps;
-    out.http_route_first_p50_ms = f.p50;
-    out.http_route_first_p99_ms = f.p99;
-    out.http_route_first_errors = f.errors + f.non2xx;
-    out.http_route_first_cpu_us = f.cpuUs;
-    // Repeats: the subjects the first-decision run created, again, in order (≥ 10,000 of them when it did that many).
-    const subjects = Math.max(1, Math.min(f.requests, 50_000));
-    const r = await load(route, duration, connections, (i) => routeBody(`r${run}`, i % subjects));
-    out.http_route_repeat_rps = r.rps;
-    out.http_route_repeat_p50_ms = r.p50;
-    out.http_route_repeat_p99_ms = r.p99;
-    out.http_route_repeat_errors = r.errors + r.non2xx;
-    out.http_route_repeat_cpu_us = r.cpuUs;
-    out.http_route_repeat_subjects = subjects;
+    const envArgs = process.env.BENCH_ROUTE_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+    const route = await startChild(
+      resolve(HERE, "route-server.ts"),
+      routeServerEnv(redisUrl, `bench-${run}:`),
+      [...(opts.routeNodeArgs ?? []), ...envArgs],
+    );
+    try {
+      const first = await routeOnce(route.port, routeBody(`check${run}`, 0));
+      const again = await routeOnce(route.port, routeBody(`check${run}`, 0));
+      if (first.status !== 200 || first.reused !== false || again.reused !== true)
+        throw new Error(`route server answered ${JSON.stringify([first, again])}`);
+      await load(route, warmup, connections, (i) => routeBody(`rw${run}`, i));
+      const f = await load(route, duration, connections, (i) => routeBody(`r${run}`, i), redis);
+      out.http_route_first_rps = f.rps;
+      out.http_route_first_p50_ms = f.p50;
+      out.http_route_first_p99_ms = f.p99;
+      out.http_route_first_errors = f.errors + f.non2xx;
+      out.http_route_first_cpu_us = f.cpuUs;
+      out.http_route_first_redis_cpu_us = f.redisCpuUs;
+      // Repeats: the subjects the first-decision run created, again, in order (≥ 10,000 of them when it did that many).
+      const subjects = Math.max(1, Math.min(f.requests, 50_000));
+      const r = await load(route, duration, connections, (i) => routeBody(`r${run}`, i % subjects), redis);
+      out.http_route_repeat_rps = r.rps;
+      out.http_route_repeat_p50_ms = r.p50;
+      out.http_route_repeat_p99_ms = r.p99;
+      out.http_route_repeat_errors = r.errors + r.non2xx;
+      out.http_route_repeat_cpu_us = r.cpuUs;
+      out.http_route_repeat_redis_cpu_us = r.redisCpuUs;
+      out.http_route_repeat_subjects = subjects;
+    } finally {
+      await route.stop();
+    }
   } finally {
-    await route.stop();
+    redis.disconnect();
   }
-
   const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
   out.http_route_first_rps_ratio = ratio(out.http_route_first_rps!, out.http_ceiling_rps!);
   out.http_route_repeat_rps_ratio = ratio(out.http_route_repeat_rps!, out.http_ceiling_rps!);

@@ -51,10 +51,10 @@ function printHttp(h: Record<string, number>): void {
     console.log(
       `  ${String(cells[0]).padEnd(28)}${cells
         .slice(1)
-        .map((c) => String(c).padStart(11))
+        .map((c) => String(c).padStart(13))
         .join("")}`,
     );
-  cols(["server", "req/s", "p50 ms", "p99 ms", "× ceiling", "p99 ×", "cpu µs/req"]);
+  cols(["server", "req/s", "p50 ms", "p99 ms", "× ceiling", "p99 ×", "cpu µs/req", "redis µs/req"]);
   cols([
     "ceiling (Hono + 1 SET)",
     h.http_ceiling_rps!,
@@ -63,6 +63,7 @@ function printHttp(h: Record<string, number>): void {
     1,
     1,
     h.http_ceiling_cpu_us!,
+    h.http_ceiling_redis_cpu_us!,
   ]);
   for (const mode of ["first", "repeat"] as const) {
     cols([
@@ -73,11 +74,12 @@ function printHttp(h: Record<string, number>): void {
       h[`http_route_${mode}_rps_ratio`]!,
       h[`http_route_${mode}_p99_ratio`]!,
       h[`http_route_${mode}_cpu_us`]!,
+      h[`http_route_${mode}_redis_cpu_us`]!,
     ]);
   }
   const errors = h.http_ceiling_errors! + h.http_route_first_errors! + h.http_route_repeat_errors!;
   console.log(
-    `  goals: throughput ≥ 0.70 × ceiling, p99 ≤ 1.5 × ceiling's p99. errors/non-2xx: ${errors}; repeats over ${h.http_route_repeat_subjects} subjects; cpu = server process CPU per answered request`,
+    `  goals: throughput ≥ 0.70 × ceiling, p99 ≤ 1.5 × ceiling's p99. errors/non-2xx: ${errors}; repeats over ${h.http_route_repeat_subjects} subjects; cpu = server process / redis-server CPU per answered request`,
   );
 }
 
