@@ -68,6 +68,8 @@ describe("DELETE /v1/accounts/:accountId", () => {
     expect(await allKeys(`*${accountId}*`)).toEqual([]);
     const recent = await t.services.redis.zrange(t.services.keys.global.recentDecisions, "0", "-1");
     expect(recent).not.toContain(routed.decisionId);
+    const due = await t.services.redis.zrange(t.services.keys.global.dueIndex, "0", "-1");
+    expect(due.filter((m) => m.startsWith(`${accountId}|`))).toEqual([]);
     const gone = await t.app.request(`/v1/accounts/${encodeURIComponent(accountId)}`, { headers: auth });
     expect(gone.status).toBe(404);
     const again = await t.app.request(`/v1/admin/decisions/${routed.decisionId}`, {

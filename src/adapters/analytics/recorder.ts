@@ -31,10 +31,9 @@ export interface Attribution {
 }
 
 /** Hash `{accountId}:an`: `i:<instanceId>` → Attribution JSON, `s:<subject>` → instanceId. */
-export const attributionKey = (keys: Keys, accountId: string) =>
-  `${keys.account.meta(accountId).slice(0, -":meta".length)}:an`;
+export const attributionKey = (keys: Keys, accountId: string) => keys.account.attribution(accountId);
 /** Sorted set (`{or}` slot): `<accountId>|<instanceId>` scored by the current step's due time. */
-export const dueIndexKey = (keys: Keys) => `${keys.global.analytics}:due`;
+export const dueIndexKey = (keys: Keys) => keys.global.dueIndex;
 
 const dueMember = (accountId: string, instanceId: string) => `${accountId}|${instanceId}`;
 

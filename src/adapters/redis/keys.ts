@@ -36,6 +36,8 @@ export function keys(prefix = "or:") {
       outcomeSeen: (a: string, outcomeId: string) => `${acct(a)}:out:${outcomeId}`,
       /** List: recorded events / outcomes for the account (bounded). */
       events: (a: string) => `${acct(a)}:events`,
+      /** Hash: analytics attribution (instance → flow, segment, experiment; subject → instance). */
+      attribution: (a: string) => `${acct(a)}:an`,
       /** List: the transactional outbox (intents waiting to become BullMQ jobs). */
       outbox: (a: string) => `${acct(a)}:outbox`,
     },
@@ -52,6 +54,8 @@ export function keys(prefix = "or:") {
       rateLimit: (tokenId: string, windowStart: number) => `${g}:rl:${tokenId}:${windowStart}`,
       /** Stream: the analytics log. */
       analytics: `${g}:analytics`,
+      /** Sorted set: `<accountId>|<instanceId>` scored by the current step's due time (stuck list). */
+      dueIndex: `${g}:analytics:due`,
       /** Hash: daily counters. */
       counters: (day: string) => `${g}:counters:${day}`,
     },

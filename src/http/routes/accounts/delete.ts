@@ -24,6 +24,10 @@ export function accountDeleteEndpoint(removeJobs: AccountJobRemover | undefined)
       // Decision ids also sit in the global recent-decisions index (for backtests): drop them first.
       const decisions = await svc.redis.smembers(svc.keys.account.decisions(accountId));
       if (decisions.length > 0) await svc.redis.zrem(svc.keys.global.recentDecisions, ...decisions);
+      const instances = Object.values(await svc.redis.hgetall(svc.keys.account.subjects(accountId)));
+      if (instances.length > 0) {
+        await svc.redis.zrem(svc.keys.global.dueIndex, ...instances.map((i) => `${accountId}|${i}`));
+      }
       const keys = await eraseAccountKeys(svc, accountId);
       const jobs = removeJobs ? await removeJobs(accountId) : 0;
       // A job that was running meanwhile may have re-added outbox entries; erase once more.
