@@ -70,11 +70,10 @@ function appendCommand(redis: RedisClient): RedisClient & AppendCommand {
   return redis as RedisClient & AppendCommand;
 }
 
-/** Appends events and folds them into the daily counters; resolves when Redis has them. */
-export async function appendAnalytics(deps: AnalyticsDeps, events: readonly AnalyticsEvent[]): Promise<void> {
-  if (events.length === 0) return;
+function appendArgs(keys: Keys, events: readonly AnalyticsEvent[]): (string | number)[] {
   const args: (string | number)[] = [
-    deps.keys.global.counters(""),
+    keys.global.analytics,
+    keys.global.counters(""),
     ANALYTICS_STREAM_MAXLEN,
     COUNTER_TTL_SECONDS,
   ];
@@ -83,7 +82,32 @@ export async function appendAnalytics(deps: AnalyticsDeps, events: readonly Anal
     const counters = counterFields(e);
     args.push(dayOf(e.at), fields.length, ...fields, counters.length, ...counters);
   }
-  await appendCommand(deps.redis).analyticsAppend(deps.keys.global.analytics, ...args);
+  return args;
+}
+
+/** Appends events and folds them into the daily counters; resolves when Redis has them. */
+export async function appendAnalytics(deps: AnalyticsDeps, events: readonly AnalyticsEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const [stream, ...args] = appendArgs(deps.keys, events);
+  await appendCommand(deps.redis).analyticsAppend(stream as string, ...args);
+}
+
+/**
+ * A pipeline that starts with the append, for the caller to add its own `{or}`-slot commands
+ * to, so analytics costs no extra round trip on the route path.
+ */
+export function pipelineAnalytics(
+  redis: RedisClient,
+  keys: Keys,
+  events: readonly AnalyticsEvent[],
+): ReturnType<RedisClient["pipeline"]> {
+  // The command must be defined before the pipeline is made for the pipeline to carry it.
+  if (events.length > 0) appendCommand(redis);
+  const pipeline = redis.pipeline();
+  if (events.length === 0) return pipeline;
+  const [stream, ...args] = appendArgs(keys, events);
+  (pipeline as unknown as AppendCommand).analyticsAppend(stream as string, ...args);
+  return pipeline;
 }
 
 /** Best effort, off the caller's path: appends and logs (never throws) on failure. */
@@ -120,21 +144,33 @@ export interface RouteChange {
   readonly stage?: string | undefined;
 }
 
-/**
- * After `/v1/route` created or moved an instance: remember its attribution (account slot) and
- * record `decision`/`rerouted` plus the first step's entry. Best effort, not awaited.
- */
-export function recordRouteChange(deps: AnalyticsDeps, change: RouteChange): void {
-  if (deps.analytics === "off") return;
+/** The attribution hash fields of a created or moved instance (written by the route script itself). */
+export function routeChangeAttribution(change: RouteChange): {
+  key: (keys: Keys) => string;
+  fields: string[];
+} {
   const s = change.state;
-  const at = new Date(s.updatedAt).toISOString();
-  const attribution: Attribution = {
+  return {
+    key: (keys) => attributionKey(keys, s.accountId),
+    fields: [`i:${s.id}`, JSON.stringify(attributionOf(change)), `s:${s.subject}`, s.id],
+  };
+}
+
+function attributionOf(change: RouteChange): Attribution {
+  const s = change.state;
+  return {
     flow: s.flowId,
     flowVersion: s.flowVersion,
     segment: change.segment,
     ...(s.experiment ? { experiment: s.experiment.id, variant: s.experiment.variant } : {}),
   };
-  const base = baseEvent(s.accountId, s.id, attribution, at);
+}
+
+/** The `decision`/`rerouted` event plus the first step's entry for a route change. */
+export function routeChangeEvents(change: RouteChange): AnalyticsEvent[] {
+  const s = change.state;
+  const at = new Date(s.updatedAt).toISOString();
+  const base = baseEvent(s.accountId, s.id, attributionOf(change), at);
   const events: AnalyticsEvent[] = [
     {
       ...base,
@@ -150,9 +186,19 @@ export function recordRouteChange(deps: AnalyticsDeps, change: RouteChange): voi
       stepId: s.stepId,
       ...(change.stage ? { stage: change.stage } : {}),
     });
-  const key = attributionKey(deps.keys, s.accountId);
-  const write = deps.redis.hset(key, `i:${s.id}`, JSON.stringify(attribution), `s:${s.subject}`, s.id);
-  Promise.all([write, appendAnalytics(deps, events)]).catch((e: unknown) =>
+  return events;
+}
+
+/**
+ * After `/v1/route` created or moved an instance: remember its attribution (account slot) and
+ * record `decision`/`rerouted` plus the first step's entry. Best effort, not awaited. The route
+ * store itself folds both into writes it already makes; this is for other callers.
+ */
+export function recordRouteChange(deps: AnalyticsDeps, change: RouteChange): void {
+  if (deps.analytics === "off") return;
+  const a = routeChangeAttribution(change);
+  const write = deps.redis.hset(a.key(deps.keys), ...a.fields);
+  Promise.all([write, appendAnalytics(deps, routeChangeEvents(change))]).catch((e: unknown) =>
     deps.logger?.warn({ err: String(e) }, "analytics append failed"),
   );
 }

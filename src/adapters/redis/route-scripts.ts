@@ -18,7 +18,8 @@ return {inst, h}
  * Creates the subject's instance unless one exists (HSETNX semantics: exactly one winner).
  * KEYS: subjects, meta, decisions, outbox.
  * ARGV: subject, instPrefix, histPrefix, instanceId, fields(JSON flat), history(JSON array),
- *       decisionKey, decision JSON, ttl, decisionId, intent JSON, nowMs
+ *       decisionKey, decision JSON, ttl, decisionId, intent JSON, nowMs,
+ *       analytics attribution key, its fields (JSON flat) or ''
  */
 const CREATE = `
 local existing = redis.call('HGET', KEYS[1], ARGV[1])
@@ -31,13 +32,15 @@ redis.call('SADD', KEYS[3], ARGV[10])
 redis.call('RPUSH', KEYS[4], ARGV[11])
 redis.call('HSETNX', KEYS[2], 'firstSeenAt', ARGV[12])
 redis.call('HSET', KEYS[2], 'lastSeenAt', ARGV[12])
+if ARGV[14] ~= '' then redis.call('HSET', ARGV[13], unpack(cjson.decode(ARGV[14]))) end
 return {'created'}
 `;
 
 /**
  * Compare-and-set update of an existing instance (a re-decision).
  * KEYS: instance, history, decisions, outbox. ARGV: expectedRev, fields(JSON flat), history(JSON array),
- *       decisionKey, decision JSON, ttl, decisionId, intent JSON or ''
+ *       decisionKey, decision JSON, ttl, decisionId, intent JSON or '',
+ *       analytics attribution key, its fields (JSON flat) or ''
  */
 const UPDATE = `
 if redis.call('HGET', KEYS[1], 'rev') ~= ARGV[1] then return {'conflict'} end
@@ -47,6 +50,7 @@ redis.call('LTRIM', KEYS[2], -500, -1)
 redis.call('SET', ARGV[4], ARGV[5], 'EX', ARGV[6])
 redis.call('SADD', KEYS[3], ARGV[7])
 if ARGV[8] ~= '' then redis.call('RPUSH', KEYS[4], ARGV[8]) end
+if ARGV[10] ~= '' then redis.call('HSET', ARGV[9], unpack(cjson.decode(ARGV[10]))) end
 return {'updated'}
 `;
 

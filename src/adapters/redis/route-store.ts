@@ -1,3 +1,4 @@
+import type { AnalyticsEvent } from "../../core/analytics/index.js";
 import { stageOf } from "../../core/analytics/stage.js";
 import type { Decision, Reason } from "../../core/decision/types.js";
 import { buildFacts, type HandoverView } from "../../core/facts.js";
@@ -21,7 +22,12 @@ import type { ActiveRules } from "../../core/rules-runtime.js";
 import { subjectKey } from "../../core/ruleset/run-tests.js";
 import type { FlowDefinition } from "../../core/ruleset/schemas.js";
 import type { RouterServices } from "../../http/services.js";
-import { type RouteChange, recordRouteChange } from "../analytics/recorder.js";
+import {
+  pipelineAnalytics,
+  type RouteChange,
+  routeChangeAttribution,
+  routeChangeEvents,
+} from "../analytics/recorder.js";
 import { decodeInstance, encodeInstance } from "./instance-codec.js";
 import { routeCommands } from "./route-scripts.js";
 
@@ -204,6 +210,14 @@ async function create(
         runAt: 0,
       }
     : undefined;
+  const change: RouteChange = {
+    kind: "decision",
+    state,
+    segment: d.facts.account.segment,
+    rule: d.decision.rule,
+    stage: stageOf(def, state.stepId),
+  };
+  const attribution = routeChangeAttribution(change);
   const k = svc.keys.account;
   const redis = routeCommands(svc.redis);
   const [status, raw] = await redis.routeCreate(
@@ -223,19 +237,15 @@ async function create(
     decisionId,
     intent ? JSON.stringify(intent) : JSON.stringify({ id: `${instanceId}-noop`, kind: "noop" }),
     nowMs,
+    attribution.key(svc.keys),
+    analyticsOn(svc) ? JSON.stringify(attribution.fields) : "",
   );
   if (status === "exists") {
     const existing = decodeInstance(raw);
     if (!existing) return undefined;
     return outcomeOf(existing, await svc.rules.flow(existing.flowId, existing.flowVersion), true);
   }
-  afterWrite(svc, req.accountId, decisionId, nowMs, true, {
-    kind: "decision",
-    state,
-    segment: d.facts.account.segment,
-    rule: d.decision.rule,
-    stage: stageOf(def, state.stepId),
-  });
+  afterWrite(svc, req.accountId, decisionId, nowMs, true, change);
   return outcomeOf(state, def, false);
 }
 
@@ -316,6 +326,17 @@ async function redecide(
           runAt: 0,
         }
       : undefined;
+  const change: RouteChange | undefined = switching
+    ? {
+        kind: "rerouted",
+        state: next,
+        segment: d.facts.account.segment,
+        rule: d.decision.rule,
+        from: existing.flowId,
+        stage: stageOf(target.def, next.stepId),
+      }
+    : undefined;
+  const attribution = change && analyticsOn(svc) ? routeChangeAttribution(change) : undefined;
   const k = svc.keys.account;
   const [status] = await routeCommands(svc.redis).routeUpdate(
     k.instance(req.accountId, existing.id),
@@ -330,25 +351,11 @@ async function redecide(
     svc.settings.decisionTtlSeconds,
     decisionId,
     intent ? JSON.stringify(intent) : "",
+    attribution ? attribution.key(svc.keys) : "",
+    attribution ? JSON.stringify(attribution.fields) : "",
   );
   if (status !== "updated") return undefined;
-  afterWrite(
-    svc,
-    req.accountId,
-    decisionId,
-    nowMs,
-    intent !== undefined,
-    switching
-      ? {
-          kind: "rerouted",
-          state: next,
-          segment: d.facts.account.segment,
-          rule: d.decision.rule,
-          from: existing.flowId,
-          stage: stageOf(target.def, next.stepId),
-        }
-      : undefined,
-  );
+  afterWrite(svc, req.accountId, decisionId, nowMs, intent !== undefined, change);
   const out = outcomeOf(next, target.def, true);
   return switching ? { ...out, rerouted: { from: existing.flowId, to: next.flowId } } : out;
 }
@@ -362,9 +369,9 @@ function afterWrite(
   wake = true,
   change?: RouteChange,
 ): void {
-  // Analytics (issue 10): best effort, not awaited.
-  if (change) recordRouteChange(svc, change);
-  bookkeeping(svc, wake ? accountId : undefined, decisionId, nowMs);
+  // Analytics (issue 10): the events ride on the bookkeeping pipeline (no extra round trip).
+  const events = change && analyticsOn(svc) ? routeChangeEvents(change) : undefined;
+  bookkeeping(svc, wake ? accountId : undefined, decisionId, nowMs, events);
   if (wake) svc.wakeRelay(accountId);
 }
 
@@ -372,6 +379,12 @@ interface Bookkeeping {
   readonly svc: RouterServices;
   readonly ready: string[];
   readonly recent: (number | string)[];
+  readonly events: AnalyticsEvent[];
+}
+
+/** Whether this process records analytics (benches can switch it off to measure its cost). */
+function analyticsOn(svc: RouterServices): boolean {
+  return (svc as { analytics?: "off" }).analytics !== "off";
 }
 
 const pendingBookkeeping = new WeakMap<object, Bookkeeping>();
@@ -386,10 +399,11 @@ function bookkeeping(
   ready: string | undefined,
   decisionId: string,
   nowMs: number,
+  events: readonly AnalyticsEvent[] | undefined,
 ): void {
   let batch = pendingBookkeeping.get(svc.redis);
   if (!batch) {
-    const created: Bookkeeping = { svc, ready: [], recent: [] };
+    const created: Bookkeeping = { svc, ready: [], recent: [], events: [] };
     batch = created;
     pendingBookkeeping.set(svc.redis, created);
     queueMicrotask(() => {
@@ -399,11 +413,12 @@ function bookkeeping(
   }
   if (ready !== undefined) batch.ready.push(ready);
   batch.recent.push(nowMs, decisionId);
+  if (events) batch.events.push(...events);
 }
 
-function flushBookkeeping({ svc, ready, recent }: Bookkeeping): void {
+function flushBookkeeping({ svc, ready, recent, events }: Bookkeeping): void {
   const g = svc.keys.global;
-  const p = svc.redis.pipeline();
+  const p = pipelineAnalytics(svc.redis, svc.keys, events);
   if (ready.length > 0) p.lpush(g.ready, ...ready);
   p.zadd(g.recentDecisions, ...recent);
   if (Math.random() < 0.005 * recent.length) p.zremrangebyrank(g.recentDecisions, 0, -10_001);
