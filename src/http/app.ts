@@ -213,7 +213,7 @@ async function enforceRateLimit<S>(c: Context<AppEnv<S>>, deps: AppDeps<S>, serv
 export function isRedisOutage(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const m = `${error.name} ${error.message}`;
-  return /ECONNREFUSED|ECONNRESET|Connection is closed|Stream isn't writeable|enableOfflineQueue|Command timed out|MaxRetriesPerRequest|ETIMEDOUT|CLUSTERDOWN|LOADING|Failed to refresh slots|None of startup nodes/i.test(
+  return /ECONNREFUSED|ECONNRESET|Connection is closed|Stream isn't writeable|enableOfflineQueue|Command timed out|MaxRetriesPerRequest|ETIMEDOUT|CLUSTERDOWN|TRYAGAIN|Too many Cluster redirections|LOADING|Failed to refresh slots|None of startup nodes/i.test(
     m,
   );
 }

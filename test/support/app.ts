@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import type { Hono } from "hono";
+import { Cluster } from "ioredis";
 import { createLogger } from "../../src/adapters/logger.js";
 import { createMetrics } from "../../src/adapters/metrics.js";
 import { connectRedis, createRedis } from "../../src/adapters/redis/connect.js";
@@ -84,8 +85,12 @@ export async function buildTestApp(opts: {
     close: async () => {
       await node.close();
       try {
-        const found = (await redis.keys(`${prefix}*`)) as string[];
-        for (const k of found) await redis.del(k);
+        // On a Cluster every master holds a share of the keys: scan each.
+        const nodes = redis instanceof Cluster ? redis.nodes("master") : [redis];
+        for (const node of nodes) {
+          const found = (await node.keys(`${prefix}*`)) as string[];
+          for (const k of found) await node.del(k);
+        }
         await redis.quit();
       } catch {
         redis.disconnect();
