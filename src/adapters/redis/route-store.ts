@@ -450,7 +450,7 @@ export async function redecideAccount(svc: RouterServices, accountId: string): P
   for (const subject of Object.keys(subjects)) {
     const raw = await svc.redis.hgetall(svc.keys.account.instance(accountId, subjects[subject]!));
     const inst = decodeInstance(raw);
-    if (!inst || inst.status !== "active") continue;
+    if (inst?.status !== "active") continue;
     const out = await routeSubject(svc, { accountId, userId: inst.userId, input: inst.input });
     if (out.rerouted) moved++;
   }
