@@ -89,7 +89,10 @@ export const postRoute: Endpoint<RouterServices> = {
     }
     const rules = await svc.rules.active();
     if (!rules) throw new ApiError("unavailable", "No valid ruleset is loaded yet");
-    const answers = rules.ruleset.answersSchema.safeParse({ answers: parsed.data.survey.answers });
+    // The raw answers, not zod's copy: z.record drops an own `__proto__` key, which must be refused
+    // as an unknown question like any other, not silently ignored.
+    const rawAnswers = (body as { survey: { answers: unknown } }).survey.answers;
+    const answers = rules.ruleset.answersSchema.safeParse({ answers: rawAnswers });
     if (!answers.success) {
       const errors: FieldError[] = zodFieldErrors(answers.error.issues, "survey");
       throw new ApiError("validation_failed", detailOf(errors), errors);
