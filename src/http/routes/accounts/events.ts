@@ -49,8 +49,9 @@ export const postAccountEvent: Endpoint<RouterServices> = {
     },
   },
   handler: async (c, svc) => {
-    const { accountId } = parseParams(accountParams, c.req.param());
+    // Size → media type → syntax before validation (the path id included), as the contract orders.
     const raw = await readJson(c);
+    const { accountId } = parseParams(accountParams, c.req.param());
     const parsed = eventRequestSchema.safeParse(raw);
     if (!parsed.success) {
       const errors = zodFieldErrors(parsed.error.issues);
