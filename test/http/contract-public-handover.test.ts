@@ -156,7 +156,7 @@ describe("the canonical body", () => {
     await invalid((h) => ((h as H).requirements = { sso: "yes" as never }), "requirements.sso");
     await invalid((h) => ((h as H).deal.products = [1] as never), "deal.products.0");
     await invalid(
-      (h) => ((h as H).requirements = { integrations: "slack" as never }),
+      (h) => ((h as H).requirements = { integrations: "slack" } as never),
       "requirements.integrations",
     );
   });
