@@ -1,5 +1,6 @@
 import type { Queue } from "bullmq";
 import { Cluster } from "ioredis";
+import type { OutboxIntent } from "../../core/flow/instance.js";
 import type { Logger } from "../../core/ports.js";
 import type { RedisClient } from "../redis/connect.js";
 import { ackOutbox, readOutbox } from "../redis/flow-store.js";
@@ -23,6 +24,11 @@ export interface RelayOptions {
 export interface Relay {
   /** Relays an account's outbox soon (in-process wake-up). */
   wake(accountId: string): void;
+  /**
+   * Moves outbox values this process just committed straight to the queue, then acks them (no
+   * outbox read, no ready-list hop); on failure they stay in the outbox for a wake-up or the sweep.
+   */
+  relayCommitted(accountId: string, values: readonly string[]): void;
   /** Moves an account's outbox into BullMQ now; resolves with the number of intents moved. */
   relayAccount(accountId: string): Promise<number>;
   /** Scans every master for non-empty outboxes and relays them. */
@@ -30,29 +36,66 @@ export interface Relay {
   close(): Promise<void>;
 }
 
+/** Outbox intents read per round trip. */
+const OUTBOX_BATCH = 500;
+
 /** Starts the outbox relay: ready-list consumer, in-process wake-ups and a periodic sweep. */
 export function startRelay(o: RelayOptions): Relay {
   const now = o.now ?? Date.now;
   const running = new Map<string, Promise<number>>();
   const again = new Set<string>();
+  const committing = new Set<Promise<void>>();
   let closed = false;
+
+  /**
+   * Adds intents as jobs. addBulk is not atomic, but every job id is deterministic: a partial add
+   * that is retried skips the jobs already there, and processors no-op on a stale rev.
+   */
+  const enqueue = async (intents: readonly OutboxIntent[]): Promise<void> => {
+    const t = now();
+    if (intents.length === 1) {
+      const intent = intents[0]!;
+      await o.queue.add(intent.kind, intent, jobOptions(intent, t, o.backoffMs));
+      return;
+    }
+    await o.queue.addBulk(
+      intents.map((intent) => ({
+        name: intent.kind,
+        data: intent,
+        opts: jobOptions(intent, t, o.backoffMs),
+      })),
+    );
+  };
 
   const moveOnce = async (accountId: string): Promise<number> => {
     let moved = 0;
     for (;;) {
-      const batch = await readOutbox(o, accountId);
+      const batch = await readOutbox(o, accountId, OUTBOX_BATCH);
       if (batch.length === 0) return moved;
-      const t = now();
-      // One at a time keeps ids deterministic and each add atomic (addBulk is not atomic).
-      for (const { intent } of batch)
-        await o.queue.add(intent.kind, intent, jobOptions(intent, t, o.backoffMs));
+      await enqueue(batch.map((b) => b.intent));
       await ackOutbox(
         o,
         accountId,
         batch.map((b) => b.value),
       );
       moved += batch.length;
+      // A short batch was the whole outbox; later appends wake the relay again (`again`).
+      if (batch.length < OUTBOX_BATCH) return moved;
     }
+  };
+
+  const relayCommitted = (accountId: string, values: readonly string[]) => {
+    if (closed || values.length === 0) return;
+    const p = (async () => {
+      await enqueue(values.map((v) => JSON.parse(v) as OutboxIntent));
+      await ackOutbox(o, accountId, values);
+    })()
+      .catch((e) => {
+        o.logger.warn({ err: String(e) }, "outbox relay failed; retrying from the outbox");
+        wake(accountId);
+      })
+      .finally(() => committing.delete(p));
+    committing.add(p);
   };
 
   const relayAccount = (accountId: string): Promise<number> => {
@@ -123,6 +166,7 @@ export function startRelay(o: RelayOptions): Relay {
 
   return {
     wake,
+    relayCommitted,
     relayAccount,
     sweep,
     async close() {
@@ -130,7 +174,7 @@ export function startRelay(o: RelayOptions): Relay {
       clearInterval(timer);
       o.blocking.disconnect();
       await listening;
-      await Promise.allSettled([...running.values()]);
+      await Promise.allSettled([...running.values(), ...committing]);
     },
   };
 }

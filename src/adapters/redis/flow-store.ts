@@ -33,6 +33,12 @@ export interface FlowStoreDeps {
   readonly durationScale?: number;
   /** Called with the account id after a commit that appended outbox intents. */
   readonly wake?: (accountId: string) => void;
+  /**
+   * An in-process relay (the worker's own): handed the exact outbox values a commit appended, it
+   * moves them to the queue and acks them. When set, the commit neither pushes the global ready
+   * list nor calls `wake` (a crash in between leaves them in the outbox for the sweep).
+   */
+  readonly relay?: (accountId: string, values: readonly string[]) => void;
 }
 
 export type TransitionFailure = Refusal | "unknown_instance" | "unknown_flow";
@@ -116,6 +122,7 @@ async function commit(
   o: CommitOptions = {},
 ) {
   const intents: OutboxIntent[] = updates.flatMap((u) => [...u.t.intents]);
+  const values = intents.map((i) => JSON.stringify(i));
   const reply = await flowCommands(deps.redis).flowCommit(
     deps.keys.account.meta(accountId),
     baseOf(deps.keys, accountId),
@@ -133,9 +140,9 @@ async function commit(
         u.t.history.map((h) => JSON.stringify(h)),
       ]),
     ),
-    JSON.stringify(intents.map((i) => JSON.stringify(i))),
+    JSON.stringify(values),
   );
-  if (reply[0] === "ok" && intents.length > 0) afterOutbox(deps, accountId);
+  if (reply[0] === "ok" && values.length > 0) afterOutbox(deps, accountId, values);
   // Analytics (issue 10): step/flow events and the due index; best effort, not awaited.
   if (reply[0] === "ok" && updates.length > 0)
     recordTransitions(
@@ -146,21 +153,32 @@ async function commit(
   return reply;
 }
 
-/** Best-effort wake-ups after an outbox append: the global ready list (other processes) and in-process. */
-function afterOutbox(deps: FlowStoreDeps, accountId: string): void {
+/**
+ * Best-effort wake-ups after an outbox append: straight to the in-process relay when there is one,
+ * else the global ready list (other processes) and the in-process wake-up.
+ */
+function afterOutbox(deps: FlowStoreDeps, accountId: string, values: readonly string[]): void {
+  if (deps.relay) {
+    deps.relay(accountId, values);
+    return;
+  }
   deps.redis.lpush(deps.keys.global.ready, accountId).catch(() => {});
   deps.wake?.(accountId);
 }
 
-/** Applies one input to one instance as a compare-and-set on its rev, re-reading on a lost race. */
+/**
+ * Applies one input to one instance as a compare-and-set on its rev, re-reading on a lost race.
+ * `loaded` is the state the caller just read (saves the first read; a stale one only costs a retry).
+ */
 export async function transitionInstance(
   deps: FlowStoreDeps,
   accountId: string,
   instanceId: string,
   input: FlowInput,
+  loaded?: InstanceState,
 ): Promise<Result<Transition, TransitionFailure>> {
   for (let i = 0; i < MAX_CAS_TRIES; i++) {
-    const s = await loadInstance(deps, accountId, instanceId);
+    const s = i === 0 && loaded ? loaded : await loadInstance(deps, accountId, instanceId);
     if (!s) return err("unknown_instance");
     const flow = await deps.rules.flow(s.flowId, s.flowVersion);
     if (!flow) return err("unknown_flow");

@@ -20,11 +20,13 @@ export const processStepEnter: Processor<"step.enter"> = async (job, ctx) => {
   const step = flow?.steps.find((x) => x.id === d.stepId);
   if (!step) return "stale";
   if (step.type !== "action") {
-    const r = await transitionInstance(ctx.store, d.accountId, d.instanceId, {
-      kind: "enter",
-      stepId: d.stepId,
-      rev: d.rev,
-    });
+    const r = await transitionInstance(
+      ctx.store,
+      d.accountId,
+      d.instanceId,
+      { kind: "enter", stepId: d.stepId, rev: d.rev },
+      s,
+    );
     return r.ok ? "entered" : `skipped:${r.error}`;
   }
   const started = performance.now();
