@@ -11,14 +11,49 @@ const list = (sep: RegExp) =>
   );
 const commaList = list(/,/);
 const bool = z
-  .enum(["true", "false", "1", "0", "yes", "no", "on", "off"])
+  .string()
+  .transform((v) => v.toLowerCase())
+  .pipe(z.enum(["true", "false", "1", "0", "yes", "no", "on", "off"], "must be true or false"))
   .transform((v) => v === "true" || v === "1" || v === "yes" || v === "on");
 const intIn = (min: number, max: number) =>
   z
     .string()
     .regex(/^\d+$/, "must be a whole number")
     .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, `must be between ${min} and ${max}`)
+        .max(max, `must be between ${min} and ${max}`),
+    );
+/** An absolute http(s) URL (the service calls it, or CRMs sign it). */
+const httpUrl = z.string().refine((s) => {
+  try {
+    const u = new URL(s);
+    return (u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "";
+  } catch {
+    return false;
+  }
+}, "must be an http(s) URL");
+/**
+ * OUTBOUND_ALLOWED_HOSTS entries are compared with a URL's host name, so an entry written as
+ * a URL or with a port (`https://hooks.example.com:8443/x`) is reduced to its host name.
+ */
+const hostList = commaList.transform((hosts, ctx) => {
+  const out: string[] = [];
+  for (const h of hosts) {
+    let host: string;
+    try {
+      host = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(h) ? h : `http://${h}`).hostname;
+    } catch {
+      ctx.addIssue({ code: "custom", message: `"${h}" is not a host name` });
+      return z.NEVER;
+    }
+    out.push(host.replace(/^\[|\]$/g, "").toLowerCase());
+  }
+  return out;
+});
 
 const redisUrl = z.string().transform((s, ctx) => {
   const parts = s
@@ -52,7 +87,8 @@ const redisUrl = z.string().transform((s, ctx) => {
   return { urls, cluster: urls.length > 1 || s.trim().startsWith("redis+cluster://") };
 });
 
-const whsecList = list(/\s+/).pipe(
+/** Standard Webhooks secrets: a space list (the spec's own separator); commas are accepted too. */
+const whsecList = list(/[\s,]+/).pipe(
   z.array(z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be whsec_<base64>")).min(1),
 );
 
@@ -71,7 +107,7 @@ const envSchema = z.object({
     .pipe(z.array(z.string().min(16, "each token needs ≥ 16 characters")).min(1))
     .optional(),
   HANDOVER_WEBHOOK_SECRET: whsecList.optional(),
-  PUBLIC_BASE_URL: z.url().optional(),
+  PUBLIC_BASE_URL: httpUrl.optional(),
   RULES_AUTOPUBLISH: bool.default(true),
   DECISION_TTL_DAYS: intIn(1, 3650).default(30),
   HUBSPOT_CLIENT_SECRET: z.string().min(1).optional(),
@@ -80,13 +116,24 @@ const envSchema = z.object({
     .optional(),
   SALESFORCE_TOKEN: z.string().min(8).optional(),
   OUTBOUND_WEBHOOK_SECRET: whsecList.optional(),
-  OUTBOUND_ALLOWED_HOSTS: commaList.optional(),
-  WEBHOOK_SUBSCRIBERS: commaList.pipe(z.array(z.url())).default([]),
+  OUTBOUND_ALLOWED_HOSTS: hostList.optional(),
+  WEBHOOK_SUBSCRIBERS: commaList.pipe(z.array(httpUrl)).default([]),
   CORS_ORIGINS: commaList
+    // A browser's Origin never ends in "/", so "https://app.example.com/" means that origin.
+    .transform((origins) => origins.map((o) => o.replace(/\/$/, "")))
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/]+$/, "must be origins like https://app.example.com")))
     .default([]),
   RATE_LIMIT_PER_MINUTE: intIn(0, 10_000_000).default(0),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_LEVEL: z
+    .string()
+    .transform((v) => v.toLowerCase())
+    .pipe(
+      z.enum(
+        ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
+        "must be one of fatal, error, warn, info, debug, trace, silent",
+      ),
+    )
+    .default("info"),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9:{}_-]{1,64}$/, "must be up to 64 of A-Z a-z 0-9 : { } _ -")
@@ -143,7 +190,8 @@ export function parseConfig(
 ): { ok: true; config: Config } | { ok: false; error: ConfigError } {
   const input: Record<string, string> = {};
   for (const key of Object.keys(envSchema.shape)) {
-    const v = raw[key];
+    // Surrounding whitespace (a stray space in an env file) is not part of any value.
+    const v = raw[key]?.trim();
     if (v !== undefined && v !== "") input[key] = v;
   }
   const parsed = envSchema.safeParse(input);

@@ -11,15 +11,38 @@ import { createMetrics } from "./adapters/metrics.js";
 import { connectRedis, createRedis, evictionPolicy, type RedisTarget } from "./adapters/redis/connect.js";
 import { keys as buildKeys } from "./adapters/redis/keys.js";
 import { resolveLocalRedis } from "./adapters/redis/local-server.js";
+import { loadRulesetDocument } from "./adapters/rules/load.js";
+import { readRulesDir } from "./adapters/rules-dir.js";
 import { loadOrCreateSecrets } from "./adapters/secrets-file.js";
-import { type Config, parseConfig } from "./config.js";
+import { type Config, GENERATED_SECRETS, parseConfig } from "./config.js";
 import { startNode } from "./node-app.js";
 
 const DATA_DIR = resolve(".data");
 
+/** Bad configuration: exit 1 with exactly one line on stderr (CONTRACT.md "Bad configuration"). */
 function fail(line: string): never {
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`${line.replace(/\s*\n\s*/g, "; ").trim()}\n`);
   process.exit(1);
+}
+
+/** Why RULES_DIR cannot serve (unreadable, or rules that fail validation), as one line, or undefined. */
+async function rulesDirProblem(dir: string): Promise<string | undefined> {
+  try {
+    readdirSync(dir);
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    return `RULES_DIR ${dir} is not a readable folder (${reason})`;
+  }
+  const doc = await readRulesDir(dir);
+  const loaded = doc.ok ? await loadRulesetDocument(doc.value) : doc;
+  if (loaded.ok) return undefined;
+  const problems = loaded.error;
+  const shown = problems
+    .slice(0, 3)
+    .map((p) => `${p.file || "(ruleset)"} ${p.path}: ${p.message}`.replace(/\s+/g, " "))
+    .join("; ");
+  const more = problems.length > 3 ? `; and ${problems.length - 3} more (npm run rules:check ${dir})` : "";
+  return `RULES_DIR ${dir} holds invalid rules (${problems.length} problem${problems.length === 1 ? "" : "s"}): ${shown}${more}`;
 }
 
 async function main(): Promise<void> {
@@ -28,16 +51,18 @@ async function main(): Promise<void> {
     fail(`--role must be api, worker or all (got "${roleArg}")`);
   const role = roleArg as "api" | "worker" | "all";
   const production = process.env.NODE_ENV === "production";
+  // Everything but the secrets is checked before anything is generated or written to .data.
+  const placeholders = production
+    ? {}
+    : Object.fromEntries(GENERATED_SECRETS.map((n) => [n, "placeholder-not-used-0123456789"]));
+  const checked = parseConfig(process.env, placeholders);
+  if (!checked.ok) fail(`configuration error: ${checked.error.variable} ${checked.error.message}`);
+  const rulesProblem = await rulesDirProblem(checked.config.rulesDir);
+  if (rulesProblem) fail(`configuration error: ${rulesProblem}`);
   const generated = production ? {} : loadOrCreateSecrets(DATA_DIR, process.env);
   const parsed = parseConfig(process.env, generated);
   if (!parsed.ok) fail(`configuration error: ${parsed.error.variable} ${parsed.error.message}`);
   const config: Config = parsed.config;
-  try {
-    readdirSync(config.rulesDir);
-  } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    fail(`configuration error: RULES_DIR ${config.rulesDir} is not a readable folder (${reason})`);
-  }
   const logger = createLogger(config.logLevel);
 
   let target: RedisTarget;

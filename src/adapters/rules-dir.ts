@@ -15,7 +15,13 @@ export async function readRulesDir(dir: string): Promise<Result<RulesetDocument,
   const files: Record<string, unknown> = {};
   const problems: RuleProblem[] = [];
   for (const file of paths.sort()) {
-    const text = await readFile(join(dir, file), "utf8");
+    let text: string;
+    try {
+      text = await readFile(join(dir, file), "utf8");
+    } catch (e) {
+      problems.push({ file, path: "$", message: `cannot read the file: ${(e as Error).message}` });
+      continue;
+    }
     const parsed = parseJsonText(text);
     if (!parsed.ok) {
       problems.push({
