@@ -96,17 +96,25 @@ export function requestIdOf(c: Context): string {
   return typeof id === "string" ? id : "req_unknown";
 }
 
-/** Formats zod issues as field errors with dotted paths. */
+/** Formats zod issues as field errors with dotted paths; an unknown key gets its own path. */
 export function zodFieldErrors(
-  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  issues: readonly {
+    path: readonly PropertyKey[];
+    message: string;
+    code?: string;
+    keys?: readonly string[];
+  }[],
   prefix = "",
 ): FieldError[] {
-  return issues.map((i) => {
-    const path = [prefix, ...i.path.map((p) => (typeof p === "number" ? String(p) : String(p)))]
-      .filter((s) => s !== "")
-      .join(".");
-    return { path: path || "(body)", message: i.message };
-  });
+  const join = (parts: readonly PropertyKey[]) =>
+    [prefix, ...parts.map(String)].filter((s) => s !== "").join(".") || "(body)";
+  return issues.flatMap((i) =>
+    // zod reports every unknown key of an object in one issue at the object's path; name each
+    // key instead (`acountId: unknown key`), so a typo is found at its own path.
+    i.code === "unrecognized_keys" && i.keys && i.keys.length > 0
+      ? i.keys.map((key) => ({ path: join([...i.path, key]), message: "unknown key" }))
+      : [{ path: join(i.path), message: i.message }],
+  );
 }
 
 /** The one-line `detail` for a list of field errors. */
