@@ -63,7 +63,15 @@ async function main(): Promise<void> {
   const parsed = parseConfig(process.env, generated);
   if (!parsed.ok) fail(`configuration error: ${parsed.error.variable} ${parsed.error.message}`);
   const config: Config = parsed.config;
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, [
+    ...config.apiTokens,
+    ...config.adminTokens,
+    ...config.publicKeys,
+    ...config.handoverSecrets,
+    ...config.outboundSecrets,
+    ...(config.hubspotClientSecret ? [config.hubspotClientSecret] : []),
+    ...(config.salesforce ? [config.salesforce.token] : []),
+  ]);
 
   let target: RedisTarget;
   let stopLocal = async () => {};
