@@ -136,26 +136,44 @@ export async function benchFlow(redisUrl: string): Promise<Record<string, number
     //    Each job loads the instance, commits one CAS transition (arming a 1-week wait → one outbox
     //    intent), and relays that intent to BullMQ as a delayed job. The bare worker gets the same N
     //    jobs pre-added and the same concurrency; both are timed from worker start to the last completion.
+    //    Runs alternate (3 each) and the medians are reported: the two cores are shared.
     const m = Number(process.env.BENCH_FLOW_STEPS ?? 5000);
-    const tp = await stepThroughput(redisUrl, k, rules, secrets.value, tpFlow, m, "tp", false);
-    const bare = await bareThroughput(redisUrl, k, m, false);
+    const flowRuns: RunFigures[] = [];
+    const bareRuns: RunFigures[] = [];
+    for (let r = 0; r < 3; r++) {
+      flowRuns.push(await stepThroughput(redisUrl, k, rules, secrets.value, tpFlow, m, `tp${r}-`, false));
+      bareRuns.push(await bareThroughput(redisUrl, k, m, false));
+    }
+    const tp = median(flowRuns);
+    const bare = median(bareRuns);
     out.flowStepJobsPerSec = Math.round(tp.rate);
     out.bareJobsPerSec = Math.round(bare.rate);
     out.flowToBareRatio = round(tp.rate / bare.rate);
     out.flowRedisCmdsPerStep = round(tp.commands / m);
     out.bareRedisCmdsPerJob = round(bare.commands / m);
+    out.flowRedisCpuMsPerStep = round(tp.redisCpuMs / m);
+    out.bareRedisCpuMsPerJob = round(bare.redisCpuMs / m);
+    out.flowNodeCpuMsPerStep = round(tp.nodeCpuMs / m);
+    out.bareNodeCpuMsPerJob = round(bare.nodeCpuMs / m);
 
-    // 4. Round trips per step (MONITOR on, so untimed): client commands vs commands run inside scripts.
+    // 4. Commands clients send per step (MONITOR on, so untimed; a pipeline counts each command).
     const small = 500;
     const mon = await stepThroughput(redisUrl, k, rules, secrets.value, tpFlow, small, "mon", true);
     const bareMon = await bareThroughput(redisUrl, k, small, true);
-    out.flowRoundTripsPerStep = round(mon.roundTrips / small);
-    out.bareRoundTripsPerJob = round(bareMon.roundTrips / small);
+    out.flowClientCmdsPerStep = round(mon.clientCommands / small);
+    out.bareClientCmdsPerJob = round(bareMon.clientCommands / small);
   } finally {
     await receiver.close();
     redis.disconnect();
   }
   return out;
+}
+
+/** redis-server CPU seconds so far (user + sys). */
+async function redisCpu(redis: RedisClient): Promise<number> {
+  const info = await redis.info("cpu");
+  const get = (f: string) => Number(new RegExp(`^${f}:([\\d.]+)`, "m").exec(info)?.[1] ?? 0);
+  return get("used_cpu_user") + get("used_cpu_sys");
 }
 
 /** Sums `calls` over INFO commandstats. */
@@ -166,35 +184,46 @@ async function commandCalls(redis: RedisClient): Promise<number> {
   return total;
 }
 
+/** The run with the median rate. */
+const median = (runs: readonly RunFigures[]): RunFigures =>
+  [...runs].sort((a, b) => a.rate - b.rate)[Math.floor(runs.length / 2)]!;
+
 interface RunFigures {
   readonly rate: number;
   /** Every command Redis ran (commandstats, scripts' inner calls included). */
   readonly commands: number;
   /** Commands sent by clients (MONITOR lines not from Lua); only when monitored. */
-  readonly roundTrips: number;
+  readonly clientCommands: number;
+  /** CPU ms of redis-server and of this process (the worker runs in it) over the run. */
+  readonly redisCpuMs: number;
+  readonly nodeCpuMs: number;
 }
 
 /** Watches a run: commandstats deltas, and with `monitor` the client-sent commands. */
 async function watch(redisUrl: string, monitor: boolean) {
   const admin = await connect(redisUrl);
-  let roundTrips = 0;
+  let clientCommands = 0;
   let mon: { disconnect(): void } | undefined;
   if (monitor) {
     const m = await (admin as Redis).monitor();
     m.on("monitor", (_time: string, _args: string[], source: string) => {
-      if (source !== "lua") roundTrips++;
+      if (source !== "lua") clientCommands++;
     });
     mon = m;
   }
   const stats = await connect(redisUrl);
   await stats.config("RESETSTAT");
+  const cpu0 = await redisCpu(stats);
+  const node0 = process.cpuUsage();
   return {
     async stop() {
+      const node = process.cpuUsage(node0);
+      const redisCpuMs = ((await redisCpu(stats)) - cpu0) * 1000;
       const commands = await commandCalls(stats);
       mon?.disconnect();
       admin.disconnect();
       stats.disconnect();
-      return { commands, roundTrips };
+      return { commands, clientCommands, redisCpuMs, nodeCpuMs: (node.user + node.system) / 1000 };
     },
   };
 }
@@ -294,14 +323,14 @@ async function stepThroughput(
   try {
     await until(async () => ((await queue.getCompletedCount()) >= n ? true : undefined), 120_000, tag);
     const seconds = (performance.now() - t0) / 1000;
-    const { commands, roundTrips } = await w.stop();
+    const figures = await w.stop();
     // Every instance armed its wait exactly once, and every timer job is queued.
     for (let i = 0; i < n; i += Math.max(1, Math.floor(n / 50))) {
       const s = await loadInstance({ redis, keys: k }, `${tag}${i}`, `fi_${tag}${i}`);
       if (s?.stepStatus !== "waiting" || s.rev !== 2) throw new Error(`${tag}${i} not waiting at rev 2`);
     }
     await until(async () => ((await queue.getDelayedCount()) >= n ? true : undefined), 10_000, "timer jobs");
-    return { rate: n / seconds, commands, roundTrips };
+    return { rate: n / seconds, ...figures };
   } finally {
     await workers.close();
     await queue.obliterate({ force: true });
@@ -337,8 +366,7 @@ async function bareThroughput(redisUrl: string, k: Keys, n: number, monitor: boo
   try {
     await until(async () => (done >= n ? true : undefined), 120_000, "bare run");
     const seconds = (performance.now() - t0) / 1000;
-    const { commands, roundTrips } = await w.stop();
-    return { rate: n / seconds, commands, roundTrips };
+    return { rate: n / seconds, ...(await w.stop()) };
   } finally {
     await worker.close();
     await queue.obliterate({ force: true });

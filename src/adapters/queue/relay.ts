@@ -84,16 +84,31 @@ export function startRelay(o: RelayOptions): Relay {
     }
   };
 
+  // Intents committed by this process, gathered over one event-loop turn: one addBulk moves them
+  // all, then each account's outbox is acked.
+  let committed: { accountId: string; values: readonly string[] }[] = [];
+  const flushCommitted = async () => {
+    const batch = committed;
+    committed = [];
+    try {
+      await enqueue(batch.flatMap((b) => b.values.map((v) => JSON.parse(v) as OutboxIntent)));
+    } catch (e) {
+      o.logger.warn({ err: String(e) }, "outbox relay failed; retrying from the outbox");
+      for (const b of batch) wake(b.accountId);
+      return;
+    }
+    const acks = await Promise.allSettled(batch.map((b) => ackOutbox(o, b.accountId, b.values)));
+    // Not acked: the outbox still holds them; relaying them again finds their jobs already there.
+    acks.forEach((a, i) => {
+      if (a.status === "rejected") wake(batch[i]!.accountId);
+    });
+  };
   const relayCommitted = (accountId: string, values: readonly string[]) => {
     if (closed || values.length === 0) return;
-    const p = (async () => {
-      await enqueue(values.map((v) => JSON.parse(v) as OutboxIntent));
-      await ackOutbox(o, accountId, values);
-    })()
-      .catch((e) => {
-        o.logger.warn({ err: String(e) }, "outbox relay failed; retrying from the outbox");
-        wake(accountId);
-      })
+    committed.push({ accountId, values });
+    if (committed.length > 1) return;
+    const p: Promise<void> = new Promise<void>((r) => setImmediate(r))
+      .then(flushCommitted)
       .finally(() => committing.delete(p));
     committing.add(p);
   };
