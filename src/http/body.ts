@@ -75,11 +75,46 @@ export function parseJsonBytes(bytes: Uint8Array): unknown {
   }
 }
 
-/** Size → media type → syntax, in the contract's order. Validation is the handler's (zod). */
+/**
+ * How deep a JSON body may nest. 64 KiB of `[` parses fine but overflows the stack of every
+ * recursive walk after it (JSON.stringify when storing `context` or `data`): a 500. Refused as a
+ * 422 instead; real payloads nest a handful of levels.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** The dotted path of the first value nested deeper than `max`, or undefined. Iterative: no recursion. */
+export function tooDeepPath(root: unknown, max = MAX_JSON_DEPTH): string | undefined {
+  const stack: { v: unknown; d: number; parent: number; key: string }[] = [
+    { v: root, d: 0, parent: -1, key: "" },
+  ];
+  const seen: { parent: number; key: string }[] = [];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    const at = seen.push({ parent: node.parent, key: node.key }) - 1;
+    if (node.v === null || typeof node.v !== "object") continue;
+    if (node.d >= max) {
+      const parts: string[] = [];
+      for (let i = at; i > 0; i = seen[i]!.parent) parts.push(seen[i]!.key);
+      return parts.reverse().join(".") || "(body)";
+    }
+    for (const [key, v] of Object.entries(node.v)) {
+      if (v !== null && typeof v === "object") stack.push({ v, d: node.d + 1, parent: at, key });
+    }
+  }
+  return undefined;
+}
+
+/** Size → media type → syntax, in the contract's order; then the depth bound. Validation is the handler's (zod). */
 export async function readJson(c: Context): Promise<unknown> {
   const bytes = await readBodyCapped(c);
   assertJsonMediaType(c);
-  return parseJsonBytes(bytes);
+  const value = parseJsonBytes(bytes);
+  const deep = tooDeepPath(value);
+  if (deep !== undefined) {
+    const message = `nested deeper than ${MAX_JSON_DEPTH} levels`;
+    throw new ApiError("validation_failed", `${deep}: ${message}`, [{ path: deep, message }]);
+  }
+  return value;
 }
 
 export function decodeText(bytes: Uint8Array): string {
