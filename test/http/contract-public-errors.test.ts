@@ -111,13 +111,27 @@ describe("hostile JSON bodies on /v1/route", () => {
   it("answers an empty body with 400", async () => {
     await problemOf(await post("/v1/route", ""), 400, "bad_request");
   });
-  it("answers deeply nested JSON within 64 KiB with 422, not 500", async () => {
+  it("answers deeply nested JSON within 64 KiB with 422 at its path, not 500", async () => {
     const depth = 20_000;
     const nested = `${"[".repeat(depth)}${"]".repeat(depth)}`;
-    const body = `{"accountId":"deep","survey":{"answers":{}},"context":{"x":${nested}}}`;
+    const body = `{"accountId":"deep","survey":{"answers":${JSON.stringify(VALID_ANSWERS)}},"context":{"x":${nested}}}`;
     expect(body.length).toBeLessThan(64 * 1024);
-    const res = await post("/v1/route", body);
-    expect([200, 422]).toContain(res.status);
+    const p = await problemOf(await post("/v1/route", body), 422, "validation_failed");
+    expect((p.errors as { path: string }[])[0]?.path).toMatch(/^context\.x\.0\.0/);
+  });
+  it("accepts a context nested a realistic 20 levels deep", async () => {
+    const nested = `${'{"a":'.repeat(20)}1${"}".repeat(20)}`;
+    const body = `{"accountId":"${uniq("ok-deep")}","survey":{"answers":${JSON.stringify(VALID_ANSWERS)}},"context":${nested}}`;
+    expect((await post("/v1/route", body)).status).toBe(200);
+  });
+  it("answers deeply nested data in events and outcomes with 422, not 500", async () => {
+    const id = uniq("deepdata");
+    await post("/v1/route", JSON.stringify({ accountId: id, survey: { answers: VALID_ANSWERS } }));
+    const nested = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
+    for (const path of ["events", "outcomes"]) {
+      const body = `{"type":"activated","data":{"x":${nested}}}`;
+      await problemOf(await post(`/v1/accounts/${id}/${path}`, body), 422, "validation_failed");
+    }
   });
   it("answers deeply nested objects in answers with 422 at the question path", async () => {
     const depth = 5000;
