@@ -142,6 +142,9 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9:_-]{1,64}$/, "must be up to 64 of A-Z a-z 0-9 : _ -")
     .default("or:"),
+  WORKER_CONCURRENCY: intIn(1, 1000).default(16),
+  WORKER_LOCK_MS: intIn(1000, 3_600_000).default(30_000),
+  WORKER_STALLED_INTERVAL_MS: intIn(1000, 3_600_000).default(30_000),
 });
 
 export type Env = z.output<typeof envSchema>;
@@ -176,6 +179,12 @@ export interface Config {
   readonly logLevel: Env["LOG_LEVEL"];
   readonly queuePrefix: string;
   readonly keyPrefix: string;
+  /** Step worker tuning: jobs at once per process; a killed worker's jobs return after lockMs. */
+  readonly worker: {
+    readonly concurrency: number;
+    readonly lockMs: number;
+    readonly stalledIntervalMs: number;
+  };
 }
 
 export type ConfigError = { readonly variable: string; readonly message: string };
@@ -252,6 +261,11 @@ export function parseConfig(
       logLevel: env.LOG_LEVEL,
       queuePrefix: env.QUEUE_PREFIX ?? "{or}",
       keyPrefix: env.REDIS_KEY_PREFIX,
+      worker: {
+        concurrency: env.WORKER_CONCURRENCY,
+        lockMs: env.WORKER_LOCK_MS,
+        stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+      },
     },
   };
 }

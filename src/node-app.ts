@@ -94,10 +94,10 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
         subscribers: config.webhookSubscribers,
       },
       decisionTtlSeconds: config.decisionTtlSeconds,
+      concurrency: config.worker.concurrency,
+      lockDurationMs: config.worker.lockMs,
+      stalledIntervalMs: opts.worker?.stalledIntervalMs ?? config.worker.stalledIntervalMs,
       ...(opts.worker?.durationScale !== undefined ? { durationScale: opts.worker.durationScale } : {}),
-      ...(opts.worker?.stalledIntervalMs !== undefined
-        ? { stalledIntervalMs: opts.worker.stalledIntervalMs }
-        : {}),
       ...(opts.worker?.backoffMs !== undefined ? { backoffMs: opts.worker.backoffMs } : {}),
     });
   }
