@@ -32,9 +32,27 @@ const text = (max = MAX_STRING) => z.string().min(1, "expected a non-empty strin
 
 const isoDate = z.iso.date({ error: "expected an ISO 8601 date (YYYY-MM-DD)" });
 
-const isoDateOrDateTime = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
-  error: "expected an ISO 8601 date (YYYY-MM-DD) or date-time with a zone (2025-03-31T17:00:00Z)",
-});
+/**
+ * ISO 8601 extended date-time with a zone: seconds and fraction optional, zone `Z` or `±HH:MM`,
+ * nothing else. A zone-less date-time is refused (its instant would depend on the server's time
+ * zone), and so is a basic `±HHMM` offset, which the rules' `dateBefore`/`dateAfter` cannot read.
+ */
+const DATE_ERROR = "expected an ISO 8601 date (YYYY-MM-DD) or date-time with a zone (2025-03-31T17:00:00Z)";
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+
+function isIsoDateTime(v: string): boolean {
+  const m = DATE_TIME.exec(v);
+  if (!m || Number.isNaN(Date.parse(v))) return false;
+  return isoDate.safeParse(`${m[1]}-${m[2]}-${m[3]}`).success;
+}
+
+const isoDateOrDateTime = z
+  .string({ error: DATE_ERROR })
+  .refine((v) => isoDate.safeParse(v).success || isIsoDateTime(v), { error: DATE_ERROR })
+  .meta({
+    description: "ISO 8601 date (`2025-03-31`) or date-time with a zone (`2025-03-31T17:00Z`, `…+02:00`).",
+  });
 
 export const contactSchema = z
   .strictObject({
