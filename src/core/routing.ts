@@ -54,9 +54,12 @@ export function reasonsOf(decision: Decision, hasHandover: boolean): Reason[] {
 
 /** Strips fact values from reasons (for browser-safe public keys). */
 export function withoutFactValues(reasons: readonly Reason[]): Reason[] {
-  const strip = <T extends { conditions: readonly { factValue: unknown }[] }>(r: T): T => ({
+  const strip = <T extends { conditions: readonly { factValue: unknown; valueResult?: unknown }[] }>(
+    r: T,
+  ): T => ({
     ...r,
-    conditions: r.conditions.map(({ factValue: _v, ...rest }) => rest),
+    // valueResult is a fact value too: the resolved side of a fact reference (`"now"`, another fact).
+    conditions: r.conditions.map(({ factValue: _v, valueResult: _r, ...rest }) => rest),
   });
   return reasons.map((r) => {
     const out = strip(r);
