@@ -36,6 +36,12 @@ const conditionTrace = z.object({
   operator: z.string(),
   value: z.unknown(),
   factValue: z.unknown().optional(),
+  valueResult: z
+    .unknown()
+    .optional()
+    .meta({
+      description: "the resolved value when `value` refers to a fact (e.g. `now`); not for public keys",
+    }),
   result: z.boolean(),
 });
 
@@ -55,6 +61,17 @@ export const routeResponseSchema = z
         priority: z.number(),
         conditions: z.array(conditionTrace),
         message: z.string().optional(),
+        nearestMisses: z
+          .array(
+            z.object({
+              rule: z.string(),
+              priority: z.number(),
+              result: z.boolean(),
+              conditions: z.array(conditionTrace),
+            }),
+          )
+          .optional()
+          .meta({ description: "with the default flow: the rules that came closest, with their traces" }),
       }),
     ),
     rerouted: z.object({ from: z.string(), to: z.string() }).optional(),
