@@ -167,7 +167,7 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
       metricsEndpoint(metrics.registry, refreshQueueDepth),
       ...docsEndpoints<RouterServices>(),
       ...queueBoardEndpoints<RouterServices>(queue, config),
-      ...consoleEndpoints(),
+      ...consoleEndpoints(undefined, config),
     ],
     "0.1.0",
   );

@@ -58,3 +58,28 @@ export function authenticate(c: Context, config: HttpConfig, accepted: readonly 
   }
   return principal;
 }
+
+/**
+ * Admin pages (/console, /admin/queues): a browser cannot add a Bearer header to a page and its
+ * sub-requests, so these also accept HTTP Basic with the admin token as password (any user name;
+ * the browser prompts once). 401 carries a Basic challenge; an api/public token gets 403.
+ */
+export function authenticateAdminBrowser(c: Context, config: HttpConfig): void {
+  const header = c.req.header("authorization") ?? "";
+  let presented = "";
+  const bearer = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  const basic = /^Basic[ ]+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  if (bearer) presented = bearer[1]!;
+  else if (basic) {
+    const decoded = atob(basic[1]!);
+    presented = decoded.slice(decoded.indexOf(":") + 1);
+  }
+  let ok = false;
+  for (const t of config.adminTokens) ok = constantTimeEqual(presented, t) || ok;
+  if (ok) return;
+  const known = [...config.apiTokens, ...config.publicKeys].some((t) => constantTimeEqual(presented, t));
+  if (presented && known) throw new ApiError("forbidden", "This page needs the admin token");
+  throw new ApiError("unauthorized", "Sign in with the admin token as password (any user name)", undefined, {
+    "www-authenticate": 'Basic realm="onboarding-router admin", charset="UTF-8"',
+  });
+}

@@ -37,3 +37,18 @@ describe("/admin/queues", () => {
     expect(body.queues.map((q: { name: string }) => q.name)).toContain("flow");
   });
 });
+
+describe("/console", () => {
+  it("challenges a browser without credentials and serves the page to the admin token", async () => {
+    const anonymous = await t.app.request("/console");
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toMatch(/^Basic /);
+    const api = await t.app.request("/console", { headers: { authorization: `Bearer ${t.tokens.api}` } });
+    expect(api.status).toBe(403);
+    const basic = `Basic ${btoa(`ops:${t.tokens.admin}`)}`;
+    const page = await t.app.request("/console", { headers: { authorization: basic } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
+    expect(await page.text()).toContain("<html");
+  });
+});

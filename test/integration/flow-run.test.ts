@@ -1,12 +1,29 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { RedisClient } from "../../src/adapters/redis/connect.js";
-import { applyEvent, type FlowStoreDeps, loadInstance, readHistory } from "../../src/adapters/redis/flow-store.js";
+import {
+  applyEvent,
+  type FlowStoreDeps,
+  loadInstance,
+  readHistory,
+} from "../../src/adapters/redis/flow-store.js";
 import type { Keys } from "../../src/adapters/redis/keys.js";
-import { silentLogger, noTelemetry, systemClock } from "../../src/core/ports.js";
+import { noTelemetry, silentLogger, systemClock } from "../../src/core/ports.js";
 import type { RulesRuntime } from "../../src/core/rules-runtime.js";
-import { generateWebhookSecret, parseWebhookSecrets, verifyWebhook } from "../../src/core/signing/standard-webhooks.js";
+import {
+  generateWebhookSecret,
+  parseWebhookSecrets,
+  verifyWebhook,
+} from "../../src/core/signing/standard-webhooks.js";
 import { type RunningWorkers, startWorkers } from "../../src/worker/index.js";
-import { connect, createInstance, memoryRules, shippedRules, startReceiver, testKeys, until } from "./flow-support.js";
+import {
+  connect,
+  createInstance,
+  memoryRules,
+  shippedRules,
+  startReceiver,
+  testKeys,
+  until,
+} from "./flow-support.js";
 
 const secretText = generateWebhookSecret();
 const secrets = parseWebhookSecrets(secretText);
@@ -35,7 +52,11 @@ describe("a flow run on real Redis and BullMQ", () => {
       clock: systemClock,
       logger: silentLogger,
       telemetry: noTelemetry,
-      outbound: { secrets: secrets.value, allowedHosts: ["127.0.0.1"], subscribers: [`${receiver.url}/hooks`] },
+      outbound: {
+        secrets: secrets.value,
+        allowedHosts: ["127.0.0.1"],
+        subscribers: [`${receiver.url}/hooks`],
+      },
       durationScale: 1e-7,
       backoffMs: 20,
       sweepIntervalMs: 200,
@@ -81,7 +102,9 @@ describe("a flow run on real Redis and BullMQ", () => {
     const h = await readHistory(store, "acme.fast", "fi_fast1");
     expect(h.filter((e) => e.type === "step.entered").map((e) => e.stepId)).toContain("welcome-email");
     expect(h.at(-1)?.type).toBe("completed");
-    const welcome = receiver.got.filter((r) => r.body.type === "step.action" && r.body.stepId === "welcome-email");
+    const welcome = receiver.got.filter(
+      (r) => r.body.type === "step.action" && r.body.stepId === "welcome-email",
+    );
     expect(welcome.length).toBeGreaterThanOrEqual(1);
     const verified = await verifyWebhook({
       secrets: secrets.value,
@@ -91,7 +114,9 @@ describe("a flow run on real Redis and BullMQ", () => {
     expect(verified.ok).toBe(true);
     expect(welcome[0]!.headers["idempotency-key"]).toBe(welcome[0]!.headers["webhook-id"]);
     await until(async () =>
-      receiver.got.some((r) => r.body.type === "flow.completed" && r.body.instanceId === "fi_fast1") ? true : undefined,
+      receiver.got.some((r) => r.body.type === "flow.completed" && r.body.instanceId === "fi_fast1")
+        ? true
+        : undefined,
     );
   });
 

@@ -2,7 +2,8 @@ import { readFile } from "node:fs/promises";
 import { extname, join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { Context } from "hono";
-import type { AppEnv, Endpoint } from "../context.js";
+import { authenticateAdminBrowser } from "../auth.js";
+import type { AppEnv, Endpoint, HttpConfig } from "../context.js";
 import { ApiError } from "../errors.js";
 import type { RouterServices } from "../services.js";
 
@@ -41,7 +42,14 @@ interface CachedFile {
 }
 
 /** Serves the console from `dir`; files are read once and kept in memory (with a gzip copy). */
-export function consoleEndpoints(dir: string = DEFAULT_CONSOLE_DIR): Endpoint<RouterServices>[] {
+/**
+ * With `auth`, the page and its assets need the admin token (Bearer, or HTTP Basic with the token
+ * as password so a browser can sign in); without it they are public (they hold no data).
+ */
+export function consoleEndpoints(
+  dir: string = DEFAULT_CONSOLE_DIR,
+  auth?: HttpConfig,
+): Endpoint<RouterServices>[] {
   const cache = new Map<string, Promise<CachedFile | undefined>>();
 
   const load = (rel: string): Promise<CachedFile | undefined> => {
@@ -84,7 +92,13 @@ export function consoleEndpoints(dir: string = DEFAULT_CONSOLE_DIR): Endpoint<Ro
     return c.body(body as Uint8Array<ArrayBuffer>, 200, headers);
   };
 
-  const page: Endpoint<RouterServices>["handler"] = (c) => send(c, "index.html", false);
+  const gate = (c: Context) => {
+    if (auth) authenticateAdminBrowser(c, auth);
+  };
+  const page: Endpoint<RouterServices>["handler"] = (c) => {
+    gate(c);
+    return send(c, "index.html", false);
+  };
   const pageDoc = {
     tags: ["console"],
     summary: "The ops console (HTML; it asks for the admin token and calls /v1/admin/* with it)",
@@ -99,6 +113,7 @@ export function consoleEndpoints(dir: string = DEFAULT_CONSOLE_DIR): Endpoint<Ro
       scopes: [],
       noServices: true,
       handler: (c) => {
+        gate(c);
         const name = c.req.param("name") ?? "";
         if (!ASSET_NAME.test(name) || name.includes(".."))
           throw new ApiError("not_found", "No such console asset");
