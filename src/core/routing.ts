@@ -3,8 +3,12 @@ import type { InstanceState, RouteInput } from "./flow/instance.js";
 import { canonicalJson } from "./ruleset/hash.js";
 import type { FlowDefinition, FlowStep } from "./ruleset/schemas.js";
 
-/** The subject of a flow instance inside its account: the user, or `-` for the account itself. */
-export const subjectOf = (userId: string | undefined) => userId ?? "-";
+/**
+ * The subject of a flow instance inside its account: the user, or `""` for the account itself
+ * (no id can be empty, so the account-level subject never collides with a user's).
+ */
+export const ACCOUNT_SUBJECT = "";
+export const subjectOf = (userId: string | undefined) => userId ?? ACCOUNT_SUBJECT;
 
 /** 53-bit FNV-1a-style hash as base36: cheap and stable, for change detection (not security). */
 export function shortHash(text: string): string {

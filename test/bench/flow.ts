@@ -248,7 +248,7 @@ async function seedInstances(
       const s: InstanceState = {
         id: `fi_${tag}${i}`,
         accountId,
-        subject: "-",
+        subject: "",
         flowId: flow.id,
         flowVersion: 1,
         rulesetVersion: 1,

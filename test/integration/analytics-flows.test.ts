@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { readCounters } from "../../src/adapters/analytics/reader.js";
 import { appendAnalytics } from "../../src/adapters/analytics/recorder.js";
 import { createLogger } from "../../src/adapters/logger.js";
+import { createFlowQueue } from "../../src/adapters/queue/flow-queue.js";
+import { type Relay, startRelay } from "../../src/adapters/queue/relay.js";
+import { createRedis } from "../../src/adapters/redis/connect.js";
 import { loadInstance, transitionInstance } from "../../src/adapters/redis/flow-store.js";
 import type { AnalyticsEvent } from "../../src/core/analytics/event.js";
 import { createApp } from "../../src/http/app.js";
@@ -16,9 +19,35 @@ let t: TestApp;
 let nowMs = Date.now();
 let services: RouterServices;
 let app: ReturnType<typeof createApp<RouterServices>>;
+let relay: Relay;
+let closeQueue: () => Promise<void>;
 
 beforeAll(async () => {
   t = await buildTestApp({ redisUrl: inject("redisUrl") });
+  // The route's decision events travel in its outbox intent; a relay (no worker: this test drives
+  // transitions itself) appends them to the analytics log.
+  const target = { urls: [inject("redisUrl")], cluster: false };
+  const queueConn = createRedis(target, "queue");
+  const blocking = createRedis(target, "queue");
+  const queue = createFlowQueue({
+    connection: queueConn,
+    prefix: `{${crypto.randomUUID().slice(0, 8)}}`,
+    name: "flow",
+  });
+  relay = startRelay({
+    redis: t.services.redis,
+    blocking,
+    queue,
+    keys: t.services.keys,
+    logger: createLogger("silent"),
+    sweepIntervalMs: 100,
+  });
+  closeQueue = async () => {
+    await relay.close();
+    await queue.obliterate({ force: true }).catch(() => {});
+    await queue.close();
+    queueConn.disconnect();
+  };
   const clock = { now: () => new Date(nowMs) };
   services = { ...t.services, clock };
   const deps: AppDeps<RouterServices> = {
@@ -30,7 +59,10 @@ beforeAll(async () => {
   };
   app = createApp(deps, withOpenApi([...sharedEndpoints(deps), ...analyticsEndpoints], "test"));
 });
-afterAll(async () => t?.close());
+afterAll(async () => {
+  await closeQueue?.();
+  await t?.close();
+});
 
 const admin = (path: string) => app.request(path, { headers: { authorization: `Bearer ${t.tokens.admin}` } });
 const api = (path: string, body: unknown) =>

@@ -74,7 +74,7 @@ export async function createInstance(
     id: o.instanceId,
     accountId: o.accountId,
     ...(o.userId ? { userId: o.userId } : {}),
-    subject: o.userId ?? "-",
+    subject: o.userId ?? "",
     flowId: o.flow.id,
     flowVersion: o.flowVersion ?? 1,
     rulesetVersion: 1,

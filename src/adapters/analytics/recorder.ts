@@ -5,6 +5,7 @@
 import { type AnalyticsEvent, counterFields, dayOf, encodeEvent } from "../../core/analytics/event.js";
 import type { HistoryEntry, InstanceState } from "../../core/flow/instance.js";
 import type { Logger } from "../../core/ports.js";
+import { ACCOUNT_SUBJECT, subjectOf } from "../../core/routing.js";
 import type { RedisClient } from "../redis/connect.js";
 import type { Keys } from "../redis/keys.js";
 
@@ -299,8 +300,8 @@ export function recordOutcome(
   if (deps.analytics === "off") return;
   const run = async () => {
     const a =
-      (await readAttribution(deps, o.accountId, { subject: o.userId ?? "-" })) ??
-      (o.userId ? await readAttribution(deps, o.accountId, { subject: "-" }) : undefined);
+      (await readAttribution(deps, o.accountId, { subject: subjectOf(o.userId) })) ??
+      (o.userId ? await readAttribution(deps, o.accountId, { subject: ACCOUNT_SUBJECT }) : undefined);
     const event: AnalyticsEvent = {
       ...(a
         ? baseEvent(o.accountId, a.instanceId, a, o.at)

@@ -1,7 +1,9 @@
 import type { Queue } from "bullmq";
 import { Cluster } from "ioredis";
+import type { AnalyticsEvent } from "../../core/analytics/index.js";
 import type { OutboxIntent } from "../../core/flow/instance.js";
 import type { Logger } from "../../core/ports.js";
+import { appendAnalytics } from "../analytics/recorder.js";
 import type { RedisClient } from "../redis/connect.js";
 import { ackOutbox, readOutbox } from "../redis/flow-store.js";
 import type { Keys } from "../redis/keys.js";
@@ -36,6 +38,13 @@ export interface Relay {
   close(): Promise<void>;
 }
 
+/** Jobs carry ids only: the analytics events an intent carries stay out of the queue. */
+function stripAnalytics(intent: OutboxIntent): OutboxIntent {
+  if (intent.kind !== "step.enter" || !intent.analytics) return intent;
+  const { analytics: _events, ...rest } = intent;
+  return rest;
+}
+
 /** Outbox intents read per round trip. */
 const OUTBOX_BATCH = 500;
 
@@ -51,11 +60,13 @@ export function startRelay(o: RelayOptions): Relay {
    * Adds intents as jobs. addBulk is not atomic, but every job id is deterministic: a partial add
    * that is retried skips the jobs already there, and processors no-op on a stale rev.
    */
-  const enqueue = async (intents: readonly OutboxIntent[]): Promise<void> => {
+  const enqueue = async (withAnalytics: readonly OutboxIntent[]): Promise<void> => {
     const t = now();
+    const intents = withAnalytics.map(stripAnalytics);
     if (intents.length === 1) {
       const intent = intents[0]!;
       await o.queue.add(intent.kind, intent, jobOptions(intent, t, o.backoffMs));
+      await appendCarriedAnalytics(withAnalytics);
       return;
     }
     await o.queue.addBulk(
@@ -64,6 +75,21 @@ export function startRelay(o: RelayOptions): Relay {
         data: intent,
         opts: jobOptions(intent, t, o.backoffMs),
       })),
+    );
+    await appendCarriedAnalytics(withAnalytics);
+  };
+
+  /**
+   * The route's decision events ride in its outbox intent (written atomically with the instance),
+   * so the request path pays nothing for them. At least once: a crash between this append and
+   * the outbox ack appends them again.
+   */
+  const appendCarriedAnalytics = async (intents: readonly OutboxIntent[]): Promise<void> => {
+    const events: AnalyticsEvent[] = [];
+    for (const i of intents) if (i.kind === "step.enter" && i.analytics) events.push(...i.analytics);
+    if (events.length === 0) return;
+    await appendAnalytics({ redis: o.redis, keys: o.keys, logger: o.logger }, events).catch((e: unknown) =>
+      o.logger.warn({ err: String(e) }, "analytics append failed"),
     );
   };
 

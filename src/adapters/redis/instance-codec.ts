@@ -45,7 +45,7 @@ export function decodeInstance(
     id: h.id,
     accountId: h.accountId ?? "",
     ...(h.userId ? { userId: h.userId } : {}),
-    subject: h.subject ?? "-",
+    subject: h.subject ?? "",
     flowId: h.flowId ?? "",
     flowVersion: num(h.flowVersion),
     rulesetVersion: num(h.rulesetVersion),

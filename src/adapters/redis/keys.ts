@@ -20,7 +20,7 @@ export function keys(prefix = "or:") {
       handovers: (a: string) => `${acct(a)}:handovers`,
       /** String with TTL: webhook-id → handoverId (72 h dedupe). */
       webhookSeen: (a: string, webhookId: string) => `${acct(a)}:wh:${webhookId}`,
-      /** Hash: subject (userId or "-") → instanceId. */
+      /** Hash: subject (userId, or "" for the account itself) → instanceId. */
       subjects: (a: string) => `${acct(a)}:subjects`,
       /** Hash: one flow instance's state. */
       instance: (a: string, instanceId: string) => `${acct(a)}:inst:${instanceId}`,

@@ -1,4 +1,3 @@
-import type { AnalyticsEvent } from "../../core/analytics/index.js";
 import { stageOf } from "../../core/analytics/stage.js";
 import type { Decision, Reason } from "../../core/decision/types.js";
 import { buildFacts, type HandoverView } from "../../core/facts.js";
@@ -22,12 +21,7 @@ import type { ActiveRules } from "../../core/rules-runtime.js";
 import { subjectKey } from "../../core/ruleset/run-tests.js";
 import type { FlowDefinition } from "../../core/ruleset/schemas.js";
 import type { RouterServices } from "../../http/services.js";
-import {
-  pipelineAnalytics,
-  type RouteChange,
-  routeChangeAttribution,
-  routeChangeEvents,
-} from "../analytics/recorder.js";
+import { type RouteChange, routeChangeAttribution, routeChangeEvents } from "../analytics/recorder.js";
 import { decodeInstance, encodeInstance } from "./instance-codec.js";
 import { routeCommands } from "./route-scripts.js";
 
@@ -199,6 +193,13 @@ async function create(
     { at, type: "started", detail: { flow: def.id, version, decisionId, rule: d.decision.rule } },
     ...(step ? [{ at, type: "step.entered", stepId: step.id }] : []),
   ];
+  const change: RouteChange = {
+    kind: "decision",
+    state,
+    segment: d.facts.account.segment,
+    rule: d.decision.rule,
+    stage: stageOf(def, state.stepId),
+  };
   const intent: OutboxIntent | undefined = step
     ? {
         id: stepJobId(instanceId, step.id, 1),
@@ -208,15 +209,9 @@ async function create(
         stepId: step.id,
         rev: 1,
         runAt: 0,
+        ...(analyticsOn(svc) ? { analytics: routeChangeEvents(change) } : {}),
       }
     : undefined;
-  const change: RouteChange = {
-    kind: "decision",
-    state,
-    segment: d.facts.account.segment,
-    rule: d.decision.rule,
-    stage: stageOf(def, state.stepId),
-  };
   const attribution = routeChangeAttribution(change);
   const k = svc.keys.account;
   const redis = routeCommands(svc.redis);
@@ -245,7 +240,7 @@ async function create(
     if (!existing) return undefined;
     return outcomeOf(existing, await svc.rules.flow(existing.flowId, existing.flowVersion), true);
   }
-  afterWrite(svc, req.accountId, decisionId, nowMs, true, change);
+  afterWrite(svc, req.accountId, decisionId, nowMs, true);
   return outcomeOf(state, def, false);
 }
 
@@ -314,18 +309,6 @@ async function redecide(
         ...(step ? [{ at, type: "step.entered", stepId: step.id }] : []),
       ]
     : [{ at, type: "redecided", detail: { flow: existing.flowId, decisionId, rule: d.decision.rule } }];
-  const intent: OutboxIntent | undefined =
-    switching && step
-      ? {
-          id: stepJobId(existing.id, step.id, rev),
-          kind: "step.enter",
-          accountId: req.accountId,
-          instanceId: existing.id,
-          stepId: step.id,
-          rev,
-          runAt: 0,
-        }
-      : undefined;
   const change: RouteChange | undefined = switching
     ? {
         kind: "rerouted",
@@ -336,6 +319,19 @@ async function redecide(
         stage: stageOf(target.def, next.stepId),
       }
     : undefined;
+  const intent: OutboxIntent | undefined =
+    switching && step
+      ? {
+          id: stepJobId(existing.id, step.id, rev),
+          kind: "step.enter",
+          accountId: req.accountId,
+          instanceId: existing.id,
+          stepId: step.id,
+          rev,
+          runAt: 0,
+          ...(change && analyticsOn(svc) ? { analytics: routeChangeEvents(change) } : {}),
+        }
+      : undefined;
   const attribution = change && analyticsOn(svc) ? routeChangeAttribution(change) : undefined;
   const k = svc.keys.account;
   const [status] = await routeCommands(svc.redis).routeUpdate(
@@ -355,23 +351,23 @@ async function redecide(
     attribution ? JSON.stringify(attribution.fields) : "",
   );
   if (status !== "updated") return undefined;
-  afterWrite(svc, req.accountId, decisionId, nowMs, intent !== undefined, change);
+  afterWrite(svc, req.accountId, decisionId, nowMs, intent !== undefined);
   const out = outcomeOf(next, target.def, true);
   return switching ? { ...out, rerouted: { from: existing.flowId, to: next.flowId } } : out;
 }
 
-/** Best-effort follow-ups outside the atomic write: wake the relay, index the decision for backtests, record analytics. */
+/**
+ * Best-effort follow-ups outside the atomic write: wake the relay, index the decision for
+ * backtests. (Analytics travel inside the outbox intent; the relay appends them.)
+ */
 function afterWrite(
   svc: RouterServices,
   accountId: string,
   decisionId: string,
   nowMs: number,
   wake = true,
-  change?: RouteChange,
 ): void {
-  // Analytics (issue 10): the events ride on the bookkeeping pipeline (no extra round trip).
-  const events = change && analyticsOn(svc) ? routeChangeEvents(change) : undefined;
-  bookkeeping(svc, wake ? accountId : undefined, decisionId, nowMs, events);
+  bookkeeping(svc, wake ? accountId : undefined, decisionId, nowMs);
   if (wake) svc.wakeRelay(accountId);
 }
 
@@ -379,7 +375,6 @@ interface Bookkeeping {
   readonly svc: RouterServices;
   readonly ready: string[];
   readonly recent: (number | string)[];
-  readonly events: AnalyticsEvent[];
 }
 
 /** Whether this process records analytics (benches can switch it off to measure its cost). */
@@ -399,11 +394,10 @@ function bookkeeping(
   ready: string | undefined,
   decisionId: string,
   nowMs: number,
-  events: readonly AnalyticsEvent[] | undefined,
 ): void {
   let batch = pendingBookkeeping.get(svc.redis);
   if (!batch) {
-    const created: Bookkeeping = { svc, ready: [], recent: [], events: [] };
+    const created: Bookkeeping = { svc, ready: [], recent: [] };
     batch = created;
     pendingBookkeeping.set(svc.redis, created);
     queueMicrotask(() => {
@@ -413,12 +407,11 @@ function bookkeeping(
   }
   if (ready !== undefined) batch.ready.push(ready);
   batch.recent.push(nowMs, decisionId);
-  if (events) batch.events.push(...events);
 }
 
-function flushBookkeeping({ svc, ready, recent, events }: Bookkeeping): void {
+function flushBookkeeping({ svc, ready, recent }: Bookkeeping): void {
   const g = svc.keys.global;
-  const p = pipelineAnalytics(svc.redis, svc.keys, events);
+  const p = svc.redis.pipeline();
   if (ready.length > 0) p.lpush(g.ready, ...ready);
   p.zadd(g.recentDecisions, ...recent);
   if (Math.random() < 0.005 * recent.length) p.zremrangebyrank(g.recentDecisions, 0, -10_001);

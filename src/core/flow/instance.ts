@@ -1,3 +1,4 @@
+import type { AnalyticsEvent } from "../analytics/event.js";
 import type { Reason } from "../decision/types.js";
 
 export type InstanceStatus = "active" | "completed" | "cancelled" | "failed";
@@ -18,7 +19,7 @@ export interface InstanceState {
   readonly id: string;
   readonly accountId: string;
   readonly userId?: string;
-  /** `userId` or `-` for the account-level subject. */
+  /** `userId`, or `""` for the account-level subject. */
   readonly subject: string;
   readonly flowId: string;
   readonly flowVersion: number;
@@ -71,6 +72,11 @@ export type OutboxIntent =
       readonly rev: number;
       /** Run no earlier than this (ms since epoch); 0 = now. */
       readonly runAt: number;
+      /**
+       * Analytics events of the decision that created or moved the instance: written atomically
+       * with it, appended to the analytics log by the relay (off the request path), then dropped.
+       */
+      readonly analytics?: readonly AnalyticsEvent[];
     }
   | {
       readonly id: string;

@@ -45,7 +45,7 @@ const flow: FlowDefinition = {
 const inst = (over: Partial<InstanceState> = {}): InstanceState => ({
   id: "fi_1",
   accountId: "acme",
-  subject: "-",
+  subject: "",
   flowId: "f",
   flowVersion: 1,
   rulesetVersion: 1,

@@ -36,12 +36,9 @@ const conditionTrace = z.object({
   operator: z.string(),
   value: z.unknown(),
   factValue: z.unknown().optional(),
-  valueResult: z
-    .unknown()
-    .optional()
-    .meta({
-      description: "the resolved value when `value` refers to a fact (e.g. `now`); not for public keys",
-    }),
+  valueResult: z.unknown().optional().meta({
+    description: "the resolved value when `value` refers to a fact (e.g. `now`); not for public keys",
+  }),
   result: z.boolean(),
 });
 
