@@ -50,13 +50,15 @@ export function reasonsOf(decision: Decision, hasHandover: boolean): Reason[] {
   const reasons = [...decision.reasons];
   if (!hasHandover && reasons[0]) {
     const r = reasons[0];
-    const note = "No handover has arrived yet: decided on the survey alone.";
+    const note = NO_HANDOVER_NOTE;
     reasons[0] = { ...r, message: r.message ? `${r.message} ${note}` : note };
   }
   return reasons;
 }
 
-/** Strips fact values from reasons (for browser-safe public keys). */
+const NO_HANDOVER_NOTE = "No handover has arrived yet: decided on the survey alone.";
+
+/** Strips fact values from reasons (for browser-safe public keys), including whether a handover arrived. */
 export function withoutFactValues(reasons: readonly Reason[]): Reason[] {
   const strip = <T extends { conditions: readonly { factValue: unknown; valueResult?: unknown }[] }>(
     r: T,
@@ -66,8 +68,10 @@ export function withoutFactValues(reasons: readonly Reason[]): Reason[] {
     conditions: r.conditions.map(({ factValue: _v, valueResult: _r, ...rest }) => rest),
   });
   return reasons.map((r) => {
-    const out = strip(r);
-    return r.nearestMisses ? { ...out, nearestMisses: r.nearestMisses.map(strip) } : out;
+    const { message, ...out } = strip(r);
+    const kept = message?.replace(NO_HANDOVER_NOTE, "").trim();
+    const base = kept ? { ...out, message: kept } : out;
+    return r.nearestMisses ? { ...base, nearestMisses: r.nearestMisses.map(strip) } : base;
   });
 }
 

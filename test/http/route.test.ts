@@ -120,6 +120,8 @@ describe("POST /v1/route", () => {
     const body = await res.json();
     expect(body.reasons[0].rule).toBe("small-experienced-self-serve");
     for (const c of body.reasons[0].conditions) expect(c).not.toHaveProperty("factValue");
+    // Whether a handover has arrived is account data too.
+    expect(JSON.stringify(body.reasons)).not.toMatch(/handover/i);
   });
 
   it.each([
