@@ -23,7 +23,7 @@ import { adminRulesEndpoints } from "./http/routes/admin/rules-endpoints.js";
 import { consoleEndpoints } from "./http/routes/console.js";
 import { docsEndpoints } from "./http/routes/docs.js";
 import { metricsEndpoint } from "./http/routes/metrics.js";
-import type { RouterServices } from "./http/services.js";
+import { checkReadiness, type RouterServices, rateLimitHit } from "./http/services.js";
 import { type RunningWorkers, startWorkers } from "./worker/index.js";
 
 export interface NodeOptions {
@@ -131,23 +131,8 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
     clock: systemClock,
     logger,
     services: { acquire: () => services },
-    readiness: async (svc) => {
-      const redisOk = await svc.redis
-        .ping()
-        .then((p) => p === "PONG")
-        .catch(() => false);
-      metrics.redisUp.set(redisOk ? 1 : 0);
-      const rulesOk = (await svc.rules.active().catch(() => undefined)) !== undefined;
-      return {
-        ready: redisOk && rulesOk,
-        checks: { redis: redisOk ? "ok" : "failing", rules: rulesOk ? "ok" : "failing" },
-      };
-    },
-    rateLimitHit: async (svc, tokenId, windowStart) => {
-      const key = svc.keys.global.rateLimit(tokenId, windowStart);
-      const [[, count]] = (await svc.redis.multi().incr(key).expire(key, 120).exec()) as [[null, number]];
-      return count;
-    },
+    readiness: (svc) => checkReadiness(svc, (up) => metrics.redisUp.set(up ? 1 : 0)),
+    rateLimitHit,
     observe: metrics.observe,
   };
   const refreshQueueDepth = async () => {

@@ -27,3 +27,31 @@ export interface RouterServices {
   /** Wakes the outbox relay for an account (in-process on Node; the `ready` list covers other processes). */
   readonly wakeRelay: (accountId: string) => void;
 }
+
+/** Readiness shared by both entries: Redis answers PING and a valid ruleset is active. */
+export async function checkReadiness(
+  svc: RouterServices,
+  onRedis?: (up: boolean) => void,
+): Promise<{ ready: boolean; checks: Record<string, "ok" | "failing"> }> {
+  const redisOk = await svc.redis
+    .ping()
+    .then((p) => p === "PONG")
+    .catch(() => false);
+  onRedis?.(redisOk);
+  const rulesOk = (await svc.rules.active().catch(() => undefined)) !== undefined;
+  return {
+    ready: redisOk && rulesOk,
+    checks: { redis: redisOk ? "ok" : "failing", rules: rulesOk ? "ok" : "failing" },
+  };
+}
+
+/** Per-token request counter for one minute window (RATE_LIMIT_PER_MINUTE), shared by both entries. */
+export async function rateLimitHit(
+  svc: RouterServices,
+  tokenId: string,
+  windowStart: number,
+): Promise<number> {
+  const key = svc.keys.global.rateLimit(tokenId, windowStart);
+  const [[, count]] = (await svc.redis.multi().incr(key).expire(key, 120).exec()) as [[null, number]];
+  return count;
+}

@@ -6,7 +6,7 @@ import { createApp } from "../../http/app.js";
 import type { AppDeps, AppEnv, Endpoint } from "../../http/context.js";
 import { sharedEndpoints, withOpenApi } from "../../http/endpoints.js";
 import { problemResponse, requestIdOf } from "../../http/errors.js";
-import type { RouterServices } from "../../http/services.js";
+import { checkReadiness, type RouterServices, rateLimitHit } from "../../http/services.js";
 import type { RedisClient } from "../redis/connect.js";
 import { keys as buildKeys, type Keys } from "../redis/keys.js";
 import { createRedisRulesRuntime } from "../rules/runtime.js";
@@ -61,22 +61,8 @@ export function createEdgeApp(opts: EdgeAppOptions): Hono<AppEnv<RouterServices>
       },
       release: (svc) => closeRequestRedis(svc.redis),
     },
-    readiness: async (svc) => {
-      const redisOk = await svc.redis
-        .ping()
-        .then((p) => p === "PONG")
-        .catch(() => false);
-      const rulesOk = redisOk && (await svc.rules.active().catch(() => undefined)) !== undefined;
-      return {
-        ready: redisOk && rulesOk,
-        checks: { redis: redisOk ? "ok" : "failing", rules: rulesOk ? "ok" : "failing" },
-      };
-    },
-    rateLimitHit: async (svc, tokenId, windowStart) => {
-      const key = svc.keys.global.rateLimit(tokenId, windowStart);
-      const [[, count]] = (await svc.redis.multi().incr(key).expire(key, 120).exec()) as [[null, number]];
-      return count;
-    },
+    readiness: (svc) => checkReadiness(svc),
+    rateLimitHit,
   };
   const app = createApp(deps, edgeEndpoints(deps));
   // Node-only methods on a path the edge shares answer like any path the edge does not serve:
