@@ -29,6 +29,58 @@ export function encodeInstance(s: InstanceState): Record<string, string> {
   };
 }
 
+/** Appends an instance's hash fields to `out` as HSET arguments (field, value, …); same fields as `encodeInstance`. */
+export function pushInstanceFields(s: InstanceState, out: (string | number)[]): void {
+  out.push(
+    "id",
+    s.id,
+    "accountId",
+    s.accountId,
+    "userId",
+    s.userId ?? "",
+    "subject",
+    s.subject,
+    "flowId",
+    s.flowId,
+    "flowVersion",
+    String(s.flowVersion),
+    "rulesetVersion",
+    String(s.rulesetVersion),
+    "status",
+    s.status,
+    "stepId",
+    s.stepId ?? "",
+    "stepStatus",
+    s.stepStatus,
+    "stepEnteredAt",
+    String(s.stepEnteredAt),
+    "stepDueAt",
+    s.stepDueAt === undefined ? "" : String(s.stepDueAt),
+    "rev",
+    String(s.rev),
+    "attempt",
+    String(s.attempt),
+    "createdAt",
+    String(s.createdAt),
+    "updatedAt",
+    String(s.updatedAt),
+    "decisionId",
+    s.decisionId,
+    "factsKey",
+    s.factsKey,
+    "reasons",
+    JSON.stringify(s.reasons),
+    "input",
+    JSON.stringify(s.input),
+    "entered",
+    JSON.stringify(s.entered),
+    "error",
+    s.error ?? "",
+    "experiment",
+    s.experiment ? JSON.stringify(s.experiment) : "",
+  );
+}
+
 /** Reads an instance from HGETALL output (object or flat array); undefined when empty. */
 export function decodeInstance(
   raw: Record<string, string> | readonly string[] | null | undefined,
@@ -67,3 +119,6 @@ export function decodeInstance(
     ...(h.experiment ? { experiment: JSON.parse(h.experiment) } : {}),
   };
 }
+
+/** How many HSET arguments `pushInstanceFields` appends (23 fields, each a name and a value). */
+export const INSTANCE_FIELD_ARGS = 46;

@@ -17,40 +17,44 @@ return {inst, h}
 /**
  * Creates the subject's instance unless one exists (HSETNX semantics: exactly one winner).
  * KEYS: subjects, meta, decisions, outbox.
- * ARGV: subject, instPrefix, histPrefix, instanceId, fields(JSON flat), history(JSON array),
- *       decisionKey, decision JSON, ttl, decisionId, intent JSON, nowMs,
- *       analytics attribution key, its fields (JSON flat) or ''
+ * ARGV: subject, instPrefix, histPrefix, instanceId, decisionKey, decision JSON, ttl, decisionId,
+ *       intent JSON, nowMs, analytics attribution key or '', #fields, #history, #attribution,
+ *       then the instance's hash fields, the history entries and the attribution fields, flat
+ *       (plain arguments: no cjson.decode of a JSON copy).
  */
 const CREATE = `
 local existing = redis.call('HGET', KEYS[1], ARGV[1])
 if existing then return {'exists', redis.call('HGETALL', ARGV[2] .. existing)} end
+local nf, nh, na = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
-redis.call('HSET', ARGV[2] .. ARGV[4], unpack(cjson.decode(ARGV[5])))
-for _, e in ipairs(cjson.decode(ARGV[6])) do redis.call('RPUSH', ARGV[3] .. ARGV[4], e) end
-redis.call('SET', ARGV[7], ARGV[8], 'EX', ARGV[9])
-redis.call('SADD', KEYS[3], ARGV[10])
-redis.call('RPUSH', KEYS[4], ARGV[11])
-redis.call('HSETNX', KEYS[2], 'firstSeenAt', ARGV[12])
-redis.call('HSET', KEYS[2], 'lastSeenAt', ARGV[12])
-if ARGV[14] ~= '' then redis.call('HSET', ARGV[13], unpack(cjson.decode(ARGV[14]))) end
+redis.call('HSET', ARGV[2] .. ARGV[4], unpack(ARGV, 15, 14 + nf))
+if nh > 0 then redis.call('RPUSH', ARGV[3] .. ARGV[4], unpack(ARGV, 15 + nf, 14 + nf + nh)) end
+redis.call('SET', ARGV[5], ARGV[6], 'EX', ARGV[7])
+redis.call('SADD', KEYS[3], ARGV[8])
+redis.call('RPUSH', KEYS[4], ARGV[9])
+redis.call('HSETNX', KEYS[2], 'firstSeenAt', ARGV[10])
+redis.call('HSET', KEYS[2], 'lastSeenAt', ARGV[10])
+if na > 0 then redis.call('HSET', ARGV[11], unpack(ARGV, 15 + nf + nh, 14 + nf + nh + na)) end
 return {'created'}
 `;
 
 /**
  * Compare-and-set update of an existing instance (a re-decision).
- * KEYS: instance, history, decisions, outbox. ARGV: expectedRev, fields(JSON flat), history(JSON array),
- *       decisionKey, decision JSON, ttl, decisionId, intent JSON or '',
- *       analytics attribution key, its fields (JSON flat) or ''
+ * KEYS: instance, history, decisions, outbox. ARGV: expectedRev, decisionKey, decision JSON, ttl,
+ *       decisionId, intent JSON or '', analytics attribution key or '', #fields, #history,
+ *       #attribution, then the instance's hash fields, the history entries and the attribution
+ *       fields, flat.
  */
 const UPDATE = `
 if redis.call('HGET', KEYS[1], 'rev') ~= ARGV[1] then return {'conflict'} end
-redis.call('HSET', KEYS[1], unpack(cjson.decode(ARGV[2])))
-for _, e in ipairs(cjson.decode(ARGV[3])) do redis.call('RPUSH', KEYS[2], e) end
+local nf, nh, na = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+redis.call('HSET', KEYS[1], unpack(ARGV, 11, 10 + nf))
+if nh > 0 then redis.call('RPUSH', KEYS[2], unpack(ARGV, 11 + nf, 10 + nf + nh)) end
 redis.call('LTRIM', KEYS[2], -500, -1)
-redis.call('SET', ARGV[4], ARGV[5], 'EX', ARGV[6])
-redis.call('SADD', KEYS[3], ARGV[7])
-if ARGV[8] ~= '' then redis.call('RPUSH', KEYS[4], ARGV[8]) end
-if ARGV[10] ~= '' then redis.call('HSET', ARGV[9], unpack(cjson.decode(ARGV[10]))) end
+redis.call('SET', ARGV[2], ARGV[3], 'EX', ARGV[4])
+redis.call('SADD', KEYS[3], ARGV[5])
+if ARGV[6] ~= '' then redis.call('RPUSH', KEYS[4], ARGV[6]) end
+if na > 0 then redis.call('HSET', ARGV[7], unpack(ARGV, 11 + nf + nh, 10 + nf + nh + na)) end
 return {'updated'}
 `;
 

@@ -22,7 +22,7 @@ import { subjectKey } from "../../core/ruleset/run-tests.js";
 import type { FlowDefinition } from "../../core/ruleset/schemas.js";
 import type { RouterServices } from "../../http/services.js";
 import { type RouteChange, routeChangeAttribution, routeChangeEvents } from "../analytics/recorder.js";
-import { decodeInstance, encodeInstance } from "./instance-codec.js";
+import { decodeInstance, INSTANCE_FIELD_ARGS, pushInstanceFields } from "./instance-codec.js";
 import { routeCommands } from "./route-scripts.js";
 
 export interface RouteRequest {
@@ -129,7 +129,7 @@ function decisionRecord(
   flow: { id: string; version: number },
   d: Awaited<ReturnType<typeof decide>>,
 ): string {
-  return JSON.stringify({
+  const head = JSON.stringify({
     decisionId,
     at: at.toISOString(),
     accountId: req.accountId,
@@ -140,8 +140,12 @@ function decisionRecord(
     rule: d.decision.rule,
     ...(d.decision.experiment ? { experiment: d.decision.experiment } : {}),
     reasons: d.reasons,
-    evaluations: d.decision.evaluations,
   });
+  // The full trace last, as its own JSON: the compiled decider writes it without trace objects.
+  const evaluations = d.decision.evaluationsJson
+    ? d.decision.evaluationsJson()
+    : JSON.stringify(d.decision.evaluations);
+  return `${head.slice(0, -1)},"evaluations":${evaluations}}`;
 }
 
 function flowOf(rules: ActiveRules, flowId: string): { def: FlowDefinition; version: number } {
@@ -189,10 +193,6 @@ async function create(
     ...(d.decision.experiment ? { experiment: d.decision.experiment } : {}),
   };
   const at = now.toISOString();
-  const history = [
-    { at, type: "started", detail: { flow: def.id, version, decisionId, rule: d.decision.rule } },
-    ...(step ? [{ at, type: "step.entered", stepId: step.id }] : []),
-  ];
   const change: RouteChange = {
     kind: "decision",
     state,
@@ -215,7 +215,16 @@ async function create(
   const attribution = routeChangeAttribution(change);
   const k = svc.keys.account;
   const redis = routeCommands(svc.redis);
-  const [status, raw] = await redis.routeCreate(
+  const history: string[] = [
+    JSON.stringify({
+      at,
+      type: "started",
+      detail: { flow: def.id, version, decisionId, rule: d.decision.rule },
+    }),
+  ];
+  if (step) history.push(JSON.stringify({ at, type: "step.entered", stepId: step.id }));
+  const attributionFields = analyticsOn(svc) ? attribution.fields : [];
+  const args: (string | number)[] = [
     k.subjects(req.accountId),
     k.meta(req.accountId),
     k.decisions(req.accountId),
@@ -224,17 +233,21 @@ async function create(
     k.instance(req.accountId, ""),
     k.history(req.accountId, ""),
     instanceId,
-    JSON.stringify(Object.entries(encodeInstance(state)).flat()),
-    JSON.stringify(history.map((h) => JSON.stringify(h))),
     k.decision(req.accountId, decisionId),
     decisionRecord(decisionId, now, req, rules, { id: def.id, version }, d),
     svc.settings.decisionTtlSeconds,
     decisionId,
     intent ? JSON.stringify(intent) : JSON.stringify({ id: `${instanceId}-noop`, kind: "noop" }),
     nowMs,
-    attribution.key(svc.keys),
-    analyticsOn(svc) ? JSON.stringify(attribution.fields) : "",
-  );
+    attributionFields.length > 0 ? attribution.key(svc.keys) : "",
+    INSTANCE_FIELD_ARGS,
+    history.length,
+    attributionFields.length,
+  ];
+  pushInstanceFields(state, args);
+  for (const h of history) args.push(h);
+  for (const f of attributionFields) args.push(f);
+  const [status, raw] = await redis.routeCreate(...args);
   if (status === "exists") {
     const existing = decodeInstance(raw);
     if (!existing) return undefined;
@@ -334,22 +347,27 @@ async function redecide(
       : undefined;
   const attribution = change && analyticsOn(svc) ? routeChangeAttribution(change) : undefined;
   const k = svc.keys.account;
-  const [status] = await routeCommands(svc.redis).routeUpdate(
+  const attributionFields = attribution ? attribution.fields : [];
+  const args: (string | number)[] = [
     k.instance(req.accountId, existing.id),
     k.history(req.accountId, existing.id),
     k.decisions(req.accountId),
     k.outbox(req.accountId),
     String(existing.rev),
-    JSON.stringify(Object.entries(encodeInstance(next)).flat()),
-    JSON.stringify(history.map((h) => JSON.stringify(h))),
     k.decision(req.accountId, decisionId),
     decisionRecord(decisionId, now, req, rules, { id: next.flowId, version: next.flowVersion }, d),
     svc.settings.decisionTtlSeconds,
     decisionId,
     intent ? JSON.stringify(intent) : "",
-    attribution ? attribution.key(svc.keys) : "",
-    attribution ? JSON.stringify(attribution.fields) : "",
-  );
+    attribution && attributionFields.length > 0 ? attribution.key(svc.keys) : "",
+    INSTANCE_FIELD_ARGS,
+    history.length,
+    attributionFields.length,
+  ];
+  pushInstanceFields(next, args);
+  for (const h of history) args.push(JSON.stringify(h));
+  for (const f of attributionFields) args.push(f);
+  const [status] = await routeCommands(svc.redis).routeUpdate(...args);
   if (status !== "updated") return undefined;
   afterWrite(svc, req.accountId, decisionId, nowMs, intent !== undefined);
   const out = outcomeOf(next, target.def, true);

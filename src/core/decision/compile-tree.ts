@@ -27,6 +27,10 @@ export interface CompiledTree {
   readonly firstSlot: number;
   /** Whether a leaf compares against a fact reference (and so writes `valueResults`). */
   readonly hasFactRefs: boolean;
+  /** Per leaf: its trace's static JSON up to `"value":…` (no closing brace), built once. */
+  readonly leafHeads: readonly string[];
+  /** Per leaf: whether its trace carries `valueResult` (the value is a fact reference). */
+  readonly leafResolved: readonly boolean[];
 }
 
 const NO_VALUE_RESULTS: unknown[] = [];
@@ -46,6 +50,32 @@ export function treeTrace(tree: CompiledTree, state: EvalState): ConditionTrace[
     const slot = tree.firstSlot + k;
     return traceOf(leaf, state.factValues[slot], state.results[slot] === true, state.valueResults[slot]);
   });
+}
+
+/** `JSON.stringify(treeTrace(tree, state))`, byte for byte, without building the trace objects. */
+export function treeTraceJson(tree: CompiledTree, state: EvalState): string {
+  const { leafHeads, leafResolved, firstSlot } = tree;
+  let out = "[";
+  for (let k = 0; k < leafHeads.length; k++) {
+    const slot = firstSlot + k;
+    const factValue = JSON.stringify(state.factValues[slot]);
+    out += `${k === 0 ? "" : ","}${leafHeads[k]}${factValue === undefined ? "" : `,"factValue":${factValue}`},"result":${state.results[slot] === true}`;
+    if (leafResolved[k]) {
+      const valueResult = JSON.stringify(state.valueResults[slot]);
+      if (valueResult !== undefined) out += `,"valueResult":${valueResult}`;
+    }
+    out += "}";
+  }
+  return `${out}]`;
+}
+
+/** The static head of a leaf's trace JSON: `{"fact":…,"path":…,"operator":…,"value":…` (keys JSON keeps). */
+function leafHead(leaf: ConditionLeaf): string {
+  const { fact, path, operator, value } = leaf;
+  const json = JSON.stringify(
+    path === undefined ? { fact, operator, value } : { fact, path, operator, value },
+  );
+  return json.slice(0, -1);
 }
 
 /** Leaves that failed in this run (for nearest misses). */
@@ -88,8 +118,10 @@ export function compileTree(
   };
   const evaluate = visit(node);
   if (typeof evaluate === "string") return err(evaluate);
-  const hasFactRefs = leaves.some((leaf) => isFactRef(effectiveValue(leaf)));
-  return ok({ evaluate, leaves, firstSlot, hasFactRefs });
+  const leafResolved = leaves.map((leaf) => isFactRef(effectiveValue(leaf)));
+  const hasFactRefs = leafResolved.some(Boolean);
+  const leafHeads = leaves.map(leafHead);
+  return ok({ evaluate, leaves, firstSlot, hasFactRefs, leafHeads, leafResolved });
 }
 
 // The engine answers true for an empty all/any, and a lone child's result for a one-child list.

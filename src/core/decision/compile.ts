@@ -11,6 +11,7 @@ import {
   failedLeaves,
   newEvalState,
   treeTrace,
+  treeTraceJson,
 } from "./compile-tree.js";
 import { booleanKind } from "./conditions.js";
 import { BUILT_IN_OPERATORS, type OperatorFn } from "./operators.js";
@@ -59,6 +60,7 @@ export function compileRules(
       passed: (i) => passed[i] ?? runOf(i)!.result,
       failedLeaves: (i) => (trees[i] ? failedLeaves(trees[i], state) : runOf(i)!.failed),
       trace: (i) => (trees[i] ? treeTrace(trees[i], state) : runOf(i)!.trace),
+      traceJson: (i) => (trees[i] ? treeTraceJson(trees[i], state) : undefined),
     };
     return buildDecision(ordered, outcomes, defaultFlow, key);
   };

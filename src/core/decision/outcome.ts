@@ -12,6 +12,23 @@ export interface RuleOutcomes {
   passed(i: number): boolean;
   failedLeaves(i: number): number;
   trace(i: number): readonly ConditionTrace[];
+  /** `JSON.stringify(trace(i))` built without the trace objects, when the evaluator can. */
+  traceJson?(i: number): string | undefined;
+}
+
+/** `{"rule":…,"priority":…,"result":` of each rule, cached per rules array (one per ruleset). */
+const ruleHeads = new WeakMap<readonly RoutingRule[], string[]>();
+
+function headsOf(rules: readonly RoutingRule[]): string[] {
+  let heads = ruleHeads.get(rules);
+  if (!heads) {
+    heads = rules.map((r) => {
+      const json = JSON.stringify({ rule: r.name, priority: r.priority, result: false });
+      return json.slice(0, json.length - "false}".length);
+    });
+    ruleHeads.set(rules, heads);
+  }
+  return heads;
 }
 
 /** Highest priority first; equal priority: the file that sorts first, then the earlier index. */
@@ -36,10 +53,21 @@ export function buildDecision(
     return { rule: r.name, priority: r.priority, result: outcomes.passed(i), conditions: trace(i) };
   };
   let evaluations: readonly RuleEvaluation[] | undefined;
+  const evaluationsJson = (): string => {
+    if (evaluations || !outcomes.traceJson) return JSON.stringify(evaluations ?? all());
+    const heads = headsOf(rules);
+    let out = "[";
+    for (let i = 0; i < rules.length; i++) {
+      const conditions = traces[i] ? undefined : outcomes.traceJson(i);
+      out += `${i === 0 ? "" : ","}${heads[i]}${outcomes.passed(i)},"conditions":${conditions ?? JSON.stringify(trace(i))}}`;
+    }
+    return `${out}]`;
+  };
+  const all = (): readonly RuleEvaluation[] => (evaluations ??= rules.map((_, i) => evaluation(i)));
   const withEvaluations = <T extends object>(fields: T): T & Pick<Decision, "evaluations"> =>
-    Object.defineProperty(fields, "evaluations", {
-      get: () => (evaluations ??= rules.map((_, i) => evaluation(i))),
-      enumerable: true,
+    Object.defineProperties(fields, {
+      evaluations: { get: all, enumerable: true },
+      evaluationsJson: { value: evaluationsJson, enumerable: false },
     }) as T & Pick<Decision, "evaluations">;
 
   let winner = -1;

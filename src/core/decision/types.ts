@@ -103,6 +103,11 @@ export interface Decision {
   readonly reasons: readonly Reason[];
   /** Every rule's evaluation (the full trace kept in decision records). */
   readonly evaluations: readonly RuleEvaluation[];
+  /**
+   * `JSON.stringify(evaluations)`, byte for byte, built without the trace objects where the
+   * evaluator can (decision records store it on every first decision). Not enumerable.
+   */
+  readonly evaluationsJson?: () => string;
 }
 
 export interface Decider {
