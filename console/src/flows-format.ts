@@ -78,11 +78,11 @@ export function verdict(v: VerdictInput): Verdict {
   if (v.rateA !== null && v.rateB !== null) {
     const n = samplesNeeded(v.rateA, v.rateB);
     if (n !== undefined && n > smallest)
-      need = `; about ${n.toLocaleString("en")} per variant would show a gap this size`;
+      need = `; about ${n.toLocaleString("en")} per variant would confirm a gap this size`;
   }
   if (smallest < min && !need) need = `; at least ${min} per variant (smallest has ${smallest})`;
   return {
     tone: "pending",
-    text: `${v.metric}: ${v.b} vs ${v.a} ${points} — not significant yet (p ${pValue(v.p)}) — need more samples${need}`,
+    text: `${v.metric}: ${v.b} ${points} vs ${v.a} — not significant yet — need more samples (p ${pValue(v.p)}${need})`,
   };
 }

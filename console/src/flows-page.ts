@@ -123,6 +123,7 @@ function orderedSteps(f: FlowSegmentFigures, order: Map<string, string[]>) {
 
 function funnel(f: FlowSegmentFigures, order: Map<string, string[]>, caption: string): HTMLElement {
   const steps = orderedSteps(f, order).map(({ s }) => s);
+  if (steps.length === 0) return h("p", { class: "hint" }, "No step events in this range yet.");
   const top = Math.max(f.started, ...steps.map((s) => s.entered), 1);
   return table(
     caption,
