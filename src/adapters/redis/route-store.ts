@@ -166,8 +166,10 @@ async function create(
   const { def, version } = flowOf(rules, d.decision.flow);
   const now = svc.clock.now();
   const nowMs = now.getTime();
-  const instanceId = newId("fi", 16);
-  const decisionId = newDecisionId(req.accountId, newId("x", 16).slice(2));
+  // One draw of random bytes for both ids (each keeps its 16 base-36 characters).
+  const random = newId("x", 32);
+  const instanceId = `fi_${random.slice(2, 18)}`;
+  const decisionId = newDecisionId(req.accountId, random.slice(18));
   const step = firstStep(def);
   const state: InstanceState = {
     id: instanceId,
