@@ -17,6 +17,7 @@ import { sharedEndpoints, withOpenApi } from "./http/endpoints.js";
 import { accountDeleteEndpoint } from "./http/routes/accounts/delete.js";
 import { adminAccountEndpoints } from "./http/routes/admin/accounts.js";
 import { analyticsEndpoints } from "./http/routes/admin/analytics.js";
+import { instancesByStep } from "./http/routes/admin/analytics-instances.js";
 import { cancelInstance, retryInstance } from "./http/routes/admin/instances.js";
 import { queueBoardEndpoints } from "./http/routes/admin/queues.js";
 import { adminRulesEndpoints } from "./http/routes/admin/rules-endpoints.js";
@@ -147,6 +148,7 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
       cancelInstance,
       ...adminRulesEndpoints,
       ...analyticsEndpoints,
+      instancesByStep,
       ...adminAccountEndpoints,
       ...(opts.extraEndpoints ?? []),
       metricsEndpoint(metrics.registry, refreshQueueDepth),

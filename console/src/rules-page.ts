@@ -4,6 +4,7 @@ import { api, describe, Problem, type ProblemItem } from "./api.js";
 import { pretty } from "./diff.js";
 import { fill, h, table, toast, when } from "./dom.js";
 import { type FileProblem, fileState, relint, revealPath } from "./editor.js";
+import { takeCandidate } from "./flows-handover.js";
 import { simulatePanel } from "./simulate.js";
 import { renderRulesetDiff, versionsPanel } from "./versions.js";
 
@@ -232,6 +233,12 @@ export async function rulesPage(root: HTMLElement): Promise<void> {
       base.set(f, pretty(v));
       buffers.set(f, pretty(v));
     }
+    // A suggestion opened from the Flows page arrives as unsaved edits: simulate, backtest, publish.
+    const cand = takeCandidate();
+    if (cand) {
+      for (const [f, v] of Object.entries(cand.ruleset.files)) buffers.set(f, pretty(v));
+      toast(`Loaded ${cand.label} as unsaved edits: simulate, backtest, then publish`);
+    }
     fill(
       header,
       h("strong", {}, `Active: version ${data.version}`),
@@ -244,6 +251,7 @@ export async function rulesPage(root: HTMLElement): Promise<void> {
     select(buffers.has(selected) ? selected : first);
     problems = new Map();
     renderProblems();
+    if (cand) scheduleValidate();
     sim.refresh();
     await versions.load(data.version);
   };

@@ -251,6 +251,11 @@ describe("the console's Flows page", () => {
     // Either still waiting for the Rules page, or already taken by it.
     if (handed) expect(JSON.parse(handed).ruleset.files["routing/90-suggested.json"]).toBeDefined();
     await page.getByText(/Active: version 1/).waitFor();
+    // The Rules page takes the candidate as unsaved edits: the suggested file is in its tree.
+    await page
+      .getByText(/90-suggested\.json/)
+      .first()
+      .waitFor({ timeout: 10_000 });
     const after = (await (
       await fetch(`${server.url}/v1/admin/rules`, {
         headers: { authorization: `Bearer ${CONSOLE_TOKENS.admin}` },
