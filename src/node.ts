@@ -124,6 +124,11 @@ async function main(): Promise<void> {
       { fetch: node.app.fetch, port: config.port, hostname: process.env.HOST ?? "0.0.0.0" },
       (info) => logger.info({ port: info.port, role }, "onboarding-router listening"),
     );
+    server.once("error", (e: NodeJS.ErrnoException) => {
+      const why =
+        e.code === "EADDRINUSE" ? "is already in use" : `cannot be listened on (${e.code ?? e.message})`;
+      void node.close().finally(() => fail(`start-up error: PORT ${config.port} ${why}`));
+    });
   } else logger.info({ role }, "onboarding-router worker started");
 
   let stopping = false;
