@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { newDecisionId } from "../../src/core/routing.js";
+import { subjectKey } from "../../src/core/ruleset/run-tests.js";
 import { defaultFlowAnswers, fastTrackAnswers } from "../fixtures/answers.js";
 import { buildTestApp, type TestApp } from "../support/app.js";
 
@@ -192,4 +194,67 @@ describe("POST /v1/route", () => {
     });
     expect(asApi.status).toBe(403);
   });
+
+  it("answers a decision record's full trace exactly as the decider makes it, here and in the account view", async () => {
+    const accountId = uniq("trace");
+    const body = await (
+      await route({ accountId, userId: "u", survey: { answers: defaultFlowAnswers } })
+    ).json();
+    const record = await (await adminGet(`/v1/admin/decisions/${body.decisionId}`)).json();
+    const rules = await t.services.rules.active();
+    expect(rules?.version).toBe(record.ruleset.version);
+    const decision = await rules!.ruleset.decider.decide(record.facts, subjectKey(accountId, "u"));
+    const expected = JSON.parse(JSON.stringify(decision.evaluations));
+    expect(record.evaluations).toEqual(expected);
+    expect(record.evaluations.length).toBe(rules!.ruleset.routing.length);
+    expect(record).not.toHaveProperty("t");
+    expect(Object.keys(record).at(-1)).toBe("evaluations");
+    const stored = await t.services.redis.get(t.services.keys.account.decision(accountId, body.decisionId));
+    expect(stored!.length).toBeLessThan(JSON.stringify(record).length);
+    const account = await (await adminGet(`/v1/admin/accounts/${accountId}`)).json();
+    expect(account.decisions).toEqual([record]);
+  });
+
+  it("reads a record stored with its whole trace unchanged", async () => {
+    const accountId = uniq("legacy");
+    const decisionId = newDecisionId(accountId, "0123456789abcdef");
+    const text = JSON.stringify({
+      decisionId,
+      at: "2026-01-01T00:00:00.000Z",
+      accountId,
+      facts: { survey: {} },
+      ruleset: { version: 999 },
+      flow: { id: "f", version: 1 },
+      rule: null,
+      reasons: [],
+      evaluations: [{ rule: "r", priority: 1, result: false, conditions: [] }],
+    });
+    await t.services.redis.set(t.services.keys.account.decision(accountId, decisionId), text);
+    const res = await adminGet(`/v1/admin/decisions/${decisionId}`);
+    expect(await res.text()).toBe(text);
+  });
+
+  it("answers a compact record whose ruleset version is gone with its trace marked unavailable", async () => {
+    const accountId = uniq("gone");
+    const decisionId = newDecisionId(accountId, "0123456789abcdef");
+    const record = {
+      decisionId,
+      at: "2026-01-01T00:00:00.000Z",
+      accountId,
+      facts: { survey: {} },
+      ruleset: { version: 999 },
+      flow: { id: "f", version: 1 },
+      rule: null,
+      reasons: [],
+    };
+    const key = t.services.keys.account.decision(accountId, decisionId);
+    await t.services.redis.set(key, JSON.stringify({ ...record, t: [[0, 1, "1", [5]]] }));
+    const res = await adminGet(`/v1/admin/decisions/${decisionId}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ...record, trace: "unavailable" });
+  });
 });
+
+function adminGet(path: string) {
+  return t.app.request(path, { headers: { authorization: `Bearer ${t.tokens.admin}` } });
+}

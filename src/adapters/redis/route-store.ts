@@ -1,4 +1,5 @@
 import { stageOf } from "../../core/analytics/stage.js";
+import { compactEvaluations } from "../../core/decision/trace-codec.js";
 import type { Decision, Reason } from "../../core/decision/types.js";
 import { buildFacts, type HandoverView } from "../../core/facts.js";
 import {
@@ -141,11 +142,10 @@ function decisionRecord(
     ...(d.decision.experiment ? { experiment: d.decision.experiment } : {}),
     reasons: d.reasons,
   });
-  // The full trace last, as its own JSON: the compiled decider writes it without trace objects.
-  const evaluations = d.decision.evaluationsJson
-    ? d.decision.evaluationsJson()
-    : JSON.stringify(d.decision.evaluations);
-  return `${head.slice(0, -1)},"evaluations":${evaluations}}`;
+  // The full trace last, compact: only what varies per decision. Readers expand it with the
+  // routing rules of the version named above (adapters/redis/decision-records.ts).
+  const trace = JSON.stringify(compactEvaluations(d.decision.evaluations, rules.ruleset.routing));
+  return `${head.slice(0, -1)},"t":${trace}}`;
 }
 
 function flowOf(rules: ActiveRules, flowId: string): { def: FlowDefinition; version: number } {

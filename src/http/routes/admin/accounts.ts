@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { expandDecisionRecord } from "../../../adapters/redis/decision-records.js";
 import { listInstances } from "../../../adapters/redis/flow-store.js";
 import type { Endpoint } from "../../context.js";
 import type { RouterServices } from "../../services.js";
@@ -65,11 +66,12 @@ export const getAdminAccount: Endpoint<RouterServices> = {
           | null
         )[])
       : [];
-    const decisions = texts
+    const newest = texts
       .filter((t): t is string => typeof t === "string")
       .map((t) => JSON.parse(t) as Record<string, unknown>)
       .sort((a, b) => String(b.at ?? "").localeCompare(String(a.at ?? "")))
       .slice(0, MAX_DECISIONS);
+    const decisions = await Promise.all(newest.map((r) => expandDecisionRecord(svc, r)));
     await recordAudit(
       c,
       svc,

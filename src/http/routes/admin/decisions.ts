@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { readDecisionRecord } from "../../../adapters/redis/decision-records.js";
 import { accountOfDecision } from "../../../core/routing.js";
 import type { Endpoint } from "../../context.js";
 import { ApiError } from "../../errors.js";
@@ -16,6 +17,10 @@ const decisionSchema = z
     flow: z.object({ id: z.string(), version: z.number().int() }),
     reasons: z.array(z.unknown()),
     evaluations: z.array(z.unknown()).optional(),
+    trace: z
+      .literal("unavailable")
+      .optional()
+      .meta({ description: "set instead of evaluations when the record's ruleset version cannot be loaded" }),
   })
   .meta({ id: "DecisionRecord" });
 
@@ -41,13 +46,12 @@ export const getDecision: Endpoint<RouterServices> = {
   handler: async (c, svc) => {
     const decisionId = c.req.param("decisionId") ?? "";
     const accountId = accountOfDecision(decisionId);
-    const text =
-      accountId === undefined ? null : await svc.redis.get(svc.keys.account.decision(accountId, decisionId));
-    if (!text || accountId === undefined) {
+    const record = accountId === undefined ? undefined : await readDecisionRecord(svc, accountId, decisionId);
+    if (!record || accountId === undefined) {
       await recordAudit(c, svc, "read_decision", `decision ${decisionId.slice(0, 80)} not found`);
       throw new ApiError("not_found", "No such decision (it may have expired or been erased)");
     }
     await recordAudit(c, svc, "read_decision", `read decision ${decisionId} of account ${accountId}`);
-    return c.body(text, 200, { "content-type": "application/json", "cache-control": "no-store" });
+    return c.json(record, 200, { "cache-control": "no-store" });
   },
 };
