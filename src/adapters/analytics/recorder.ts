@@ -274,11 +274,12 @@ export function recordTransitions(
     for (const t of transitions) {
       const s = t.state;
       const member = dueMember(accountId, s.id);
-      if (s.status === "active" && s.stepDueAt !== undefined)
+      const a = await readAttribution(deps, accountId, { instanceId: s.id });
+      // No attribution: the account was erased meanwhile; a due entry would outlive it.
+      if (s.status === "active" && s.stepDueAt !== undefined && a)
         due.zadd(dueIndexKey(deps.keys), s.stepDueAt, member);
       else due.zrem(dueIndexKey(deps.keys), member);
       if (!t.history.some((h) => FROM_HISTORY[h.type])) continue;
-      const a = await readAttribution(deps, accountId, { instanceId: s.id });
       events.push(...transitionEvents(s, t.history, a));
     }
     await Promise.all([due.exec(), appendAnalytics(deps, events)]);

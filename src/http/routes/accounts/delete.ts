@@ -25,13 +25,18 @@ export function accountDeleteEndpoint(removeJobs: AccountJobRemover | undefined)
       const decisions = await svc.redis.smembers(svc.keys.account.decisions(accountId));
       if (decisions.length > 0) await svc.redis.zrem(svc.keys.global.recentDecisions, ...decisions);
       const instances = Object.values(await svc.redis.hgetall(svc.keys.account.subjects(accountId)));
-      if (instances.length > 0) {
-        await svc.redis.zrem(svc.keys.global.dueIndex, ...instances.map((i) => `${accountId}|${i}`));
-      }
+      const dueMembers = instances.map((i) => `${accountId}|${i}`);
+      const dropDue = async () => {
+        if (dueMembers.length > 0) await svc.redis.zrem(svc.keys.global.dueIndex, ...dueMembers);
+      };
+      await dropDue();
       const keys = await eraseAccountKeys(svc, accountId);
       const jobs = removeJobs ? await removeJobs(accountId) : 0;
-      // A job that was running meanwhile may have re-added outbox entries; erase once more.
+      // A job that was running meanwhile may have re-added outbox entries or, through its
+      // analytics write, a due-index entry: erase once more. (Once the instance keys are gone no
+      // transition can commit, so nothing new starts after this.)
       const late = await eraseAccountKeys(svc, accountId);
+      await dropDue();
       svc.logger.info({ keys: keys + late, jobs }, "account erased");
       return c.body(null, 204);
     },
