@@ -65,8 +65,13 @@ const MAX_ATTEMPTS = 5;
  * atomically (exactly one concurrent creator wins); repeats with unchanged facts write
  * nothing; changed facts re-decide while the flow's re-route policy allows.
  */
-export async function routeSubject(svc: RouterServices, req: RouteRequest): Promise<RouteOutcome> {
-  const rules = await svc.rules.active();
+export async function routeSubject(
+  svc: RouterServices,
+  req: RouteRequest,
+  /** The ruleset the caller already validated the answers against (one version per decision). */
+  active?: ActiveRules,
+): Promise<RouteOutcome> {
+  const rules = active ?? (await svc.rules.active());
   if (!rules) throw new NoRulesetError();
   const redis = routeCommands(svc.redis);
   const k = svc.keys.account;

@@ -113,15 +113,19 @@ export const postRoute: Endpoint<RouterServices> = {
     }
     const req = parsed.data;
     try {
-      const out = await routeSubject(svc, {
-        accountId: req.accountId,
-        userId: req.userId,
-        input: {
-          answers: answers.data.answers,
-          ...(req.role ? { role: req.role } : {}),
-          ...(req.context ? { context: req.context } : {}),
+      const out = await routeSubject(
+        svc,
+        {
+          accountId: req.accountId,
+          userId: req.userId,
+          input: {
+            answers: answers.data.answers,
+            ...(req.role ? { role: req.role } : {}),
+            ...(req.context ? { context: req.context } : {}),
+          },
         },
-      });
+        rules,
+      );
       const publicKey = c.get("principal")?.scope === "public";
       return preparedJson(
         c,
