@@ -229,7 +229,7 @@ async function watch(redisUrl: string, monitor: boolean) {
 }
 
 /** Writes n instances at their first step, pipelined, and queues their step.enter jobs (addBulk). */
-async function seedInstances(
+export async function seedInstances(
   redis: RedisClient,
   k: Keys,
   queue: Queue<FlowJobData>,
@@ -290,7 +290,7 @@ async function seedInstances(
   }
 }
 
-async function stepThroughput(
+export async function stepThroughput(
   redisUrl: string,
   k: Keys,
   rules: RulesRuntime,
@@ -339,7 +339,12 @@ async function stepThroughput(
   }
 }
 
-async function bareThroughput(redisUrl: string, k: Keys, n: number, monitor: boolean): Promise<RunFigures> {
+export async function bareThroughput(
+  redisUrl: string,
+  k: Keys,
+  n: number,
+  monitor: boolean,
+): Promise<RunFigures> {
   const redis = await connect(redisUrl);
   const prefix = `{${k.prefix}q}`;
   const name = `bench-bare-${Date.now()}`;

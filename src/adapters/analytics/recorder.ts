@@ -39,14 +39,20 @@ export const dueIndexKey = (keys: Keys) => keys.global.dueIndex;
 const dueMember = (accountId: string, instanceId: string) => `${accountId}|${instanceId}`;
 
 /**
- * One call per batch: XADD each event (MAXLEN ~) and HINCRBY its counter fields in the day's
- * hash (TTL set once). KEYS[1] = the stream; the counter hashes are built from ARGV[1] (their
- * shared `{or}` prefix), so every key is in one slot.
- * ARGV: counters prefix, maxlen, ttl, then per event: day, #fields, fields…, #counters, counters…
+ * One call per batch: keep the due index in step, XADD each event (MAXLEN ~) and HINCRBY its
+ * counter fields in the day's hash (TTL set once). KEYS[1] = the stream, KEYS[2] = the due index;
+ * the counter hashes are built from ARGV[1] (their shared `{or}` prefix), so every key is in one slot.
+ * ARGV: counters prefix, maxlen, ttl, due change count D, D × (member, score or "" = remove),
+ * then per event: day, #fields, fields…, #counters, counters…
  */
 const APPEND = `
 local prefix, maxlen, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local i = 4
+local i = 5
+for _ = 1, tonumber(ARGV[4]) do
+  if ARGV[i + 1] == '' then redis.call('ZREM', KEYS[2], ARGV[i])
+  else redis.call('ZADD', KEYS[2], ARGV[i + 1], ARGV[i]) end
+  i = i + 2
+end
 while i <= #ARGV do
   local day = ARGV[i]
   local nf = tonumber(ARGV[i + 1])
@@ -61,23 +67,33 @@ end
 return 1
 `;
 
+/** A due-index change: the member's due time, or null to remove it. */
+export type DueChange = readonly [member: string, dueAt: number | null];
+
 const defined = new WeakSet<object>();
-type AppendCommand = { analyticsAppend(stream: string, ...args: (string | number)[]): Promise<number> };
+type AppendCommand = {
+  analyticsAppend(stream: string, due: string, ...args: (string | number)[]): Promise<number>;
+};
 function appendCommand(redis: RedisClient): RedisClient & AppendCommand {
   if (!defined.has(redis)) {
-    redis.defineCommand("analyticsAppend", { numberOfKeys: 1, lua: APPEND });
+    redis.defineCommand("analyticsAppend", { numberOfKeys: 2, lua: APPEND });
     defined.add(redis);
   }
   return redis as RedisClient & AppendCommand;
 }
 
-function appendArgs(keys: Keys, events: readonly AnalyticsEvent[]): (string | number)[] {
+function appendArgs(
+  keys: Keys,
+  events: readonly AnalyticsEvent[],
+  due: readonly DueChange[] = [],
+): (string | number)[] {
   const args: (string | number)[] = [
-    keys.global.analytics,
     keys.global.counters(""),
     ANALYTICS_STREAM_MAXLEN,
     COUNTER_TTL_SECONDS,
+    due.length,
   ];
+  for (const [member, at] of due) args.push(member, at === null ? "" : at);
   for (const e of events) {
     const fields = encodeEvent(e);
     const counters = counterFields(e);
@@ -86,40 +102,56 @@ function appendArgs(keys: Keys, events: readonly AnalyticsEvent[]): (string | nu
   return args;
 }
 
-/** Appends events and folds them into the daily counters; resolves when Redis has them. */
-export async function appendAnalytics(deps: AnalyticsDeps, events: readonly AnalyticsEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  const [stream, ...args] = appendArgs(deps.keys, events);
-  await appendCommand(deps.redis).analyticsAppend(stream as string, ...args);
+/** Writes events and due-index changes in one call; resolves when Redis has them. */
+async function write(deps: AnalyticsDeps, events: readonly AnalyticsEvent[], due: readonly DueChange[]) {
+  if (events.length === 0 && due.length === 0) return;
+  await appendCommand(deps.redis).analyticsAppend(
+    deps.keys.global.analytics,
+    deps.keys.global.dueIndex,
+    ...appendArgs(deps.keys, events, due),
+  );
 }
+
+interface Pending {
+  readonly deps: AnalyticsDeps;
+  readonly events: AnalyticsEvent[];
+  readonly due: DueChange[];
+  readonly done: Promise<void>;
+}
+const pending = new WeakMap<object, Pending>();
 
 /**
- * A pipeline that starts with the append, for the caller to add its own `{or}`-slot commands
- * to, so analytics costs no extra round trip on the route path.
+ * Best effort, batched: everything queued on one client during one event-loop turn is written in
+ * one call (a worker commits many steps per turn). Resolves when written; never rejects (logs).
  */
-export function pipelineAnalytics(
-  redis: RedisClient,
-  keys: Keys,
+export function queueAnalytics(
+  deps: AnalyticsDeps,
   events: readonly AnalyticsEvent[],
-): ReturnType<RedisClient["pipeline"]> {
-  // The command must be defined before the pipeline is made for the pipeline to carry it.
-  if (events.length > 0) appendCommand(redis);
-  const pipeline = redis.pipeline();
-  if (events.length === 0) return pipeline;
-  const [stream, ...args] = appendArgs(keys, events);
-  (pipeline as unknown as AppendCommand).analyticsAppend(stream as string, ...args);
-  return pipeline;
+  due: readonly DueChange[] = [],
+): Promise<void> {
+  if (deps.analytics === "off" || (events.length === 0 && due.length === 0)) return Promise.resolve();
+  let p = pending.get(deps.redis);
+  if (!p) {
+    const batch: Omit<Pending, "done"> = { deps, events: [], due: [] };
+    const done = new Promise<void>((r) => setImmediate(r)).then(async () => {
+      pending.delete(deps.redis);
+      try {
+        await write(batch.deps, batch.events, batch.due);
+      } catch (e) {
+        batch.deps.logger?.warn({ err: String(e) }, "analytics append failed");
+      }
+    });
+    p = { ...batch, done };
+    pending.set(deps.redis, p);
+  }
+  p.events.push(...events);
+  p.due.push(...due);
+  return p.done;
 }
 
-/** Best effort, off the caller's path: appends and logs (never throws) on failure. */
-export function recordAnalytics(
-  deps: AnalyticsDeps,
-  event: AnalyticsEvent | readonly AnalyticsEvent[],
-): void {
-  const events = Array.isArray(event) ? event : [event as AnalyticsEvent];
-  appendAnalytics(deps, events).catch((e: unknown) =>
-    deps.logger?.warn({ err: String(e) }, "analytics append failed"),
-  );
+/** Appends events and folds them into the daily counters; resolves when Redis has them. */
+export async function appendAnalytics(deps: AnalyticsDeps, events: readonly AnalyticsEvent[]): Promise<void> {
+  await write(deps, events, []);
 }
 
 /** Reads the attribution of one instance, or of a subject's instance (`userId` or `-`). */
@@ -190,20 +222,6 @@ export function routeChangeEvents(change: RouteChange): AnalyticsEvent[] {
   return events;
 }
 
-/**
- * After `/v1/route` created or moved an instance: remember its attribution (account slot) and
- * record `decision`/`rerouted` plus the first step's entry. Best effort, not awaited. The route
- * store itself folds both into writes it already makes; this is for other callers.
- */
-export function recordRouteChange(deps: AnalyticsDeps, change: RouteChange): void {
-  if (deps.analytics === "off") return;
-  const a = routeChangeAttribution(change);
-  const write = deps.redis.hset(a.key(deps.keys), ...a.fields);
-  Promise.all([write, appendAnalytics(deps, routeChangeEvents(change))]).catch((e: unknown) =>
-    deps.logger?.warn({ err: String(e) }, "analytics append failed"),
-  );
-}
-
 function baseEvent(accountId: string, instanceId: string, a: Attribution, at: string) {
   return {
     at,
@@ -260,31 +278,31 @@ export function transitionEvents(
 
 /**
  * After the flow engine committed transitions: record their analytics events and keep the due
- * index (instances whose current step has a due time) in step. Best effort, not awaited.
+ * index (instances whose current step has a due time) in step. `attributions` are what the
+ * commit script read beside each transition (JSON, or null when the account was erased or the
+ * instance never routed). Best effort, batched per event-loop turn, not awaited.
  */
 export function recordTransitions(
   deps: AnalyticsDeps,
   accountId: string,
   transitions: readonly { readonly state: InstanceState; readonly history: readonly HistoryEntry[] }[],
+  attributions: readonly (string | null | undefined)[],
 ): void {
   if (deps.analytics === "off") return;
-  const run = async () => {
-    const events: AnalyticsEvent[] = [];
-    const due = deps.redis.pipeline();
-    for (const t of transitions) {
-      const s = t.state;
-      const member = dueMember(accountId, s.id);
-      const a = await readAttribution(deps, accountId, { instanceId: s.id });
-      // No attribution: the account was erased meanwhile; a due entry would outlive it.
-      if (s.status === "active" && s.stepDueAt !== undefined && a)
-        due.zadd(dueIndexKey(deps.keys), s.stepDueAt, member);
-      else due.zrem(dueIndexKey(deps.keys), member);
-      if (!t.history.some((h) => FROM_HISTORY[h.type])) continue;
-      events.push(...transitionEvents(s, t.history, a));
-    }
-    await Promise.all([due.exec(), appendAnalytics(deps, events)]);
-  };
-  run().catch((e: unknown) => deps.logger?.warn({ err: String(e) }, "analytics append failed"));
+  const events: AnalyticsEvent[] = [];
+  const due: DueChange[] = [];
+  transitions.forEach((t, i) => {
+    const s = t.state;
+    const raw = attributions[i];
+    const a = raw ? (JSON.parse(raw) as Attribution) : undefined;
+    // No attribution: the account was erased meanwhile; a due entry would outlive it.
+    due.push([
+      dueMember(accountId, s.id),
+      s.status === "active" && s.stepDueAt !== undefined && a ? s.stepDueAt : null,
+    ]);
+    if (t.history.some((h) => FROM_HISTORY[h.type])) events.push(...transitionEvents(s, t.history, a));
+  });
+  void queueAnalytics(deps, events, due);
 }
 
 /** Records an accepted outcome against the flow the account (or user) is in. Best effort. */
@@ -311,7 +329,7 @@ export function recordOutcome(
       outcome: o.type,
       ...(o.value !== undefined ? { value: o.value } : {}),
     };
-    await appendAnalytics(deps, [event]);
+    await write(deps, [event], []);
   };
   run().catch((e: unknown) => deps.logger?.warn({ err: String(e) }, "analytics append failed"));
 }

@@ -3,7 +3,7 @@ import { Cluster } from "ioredis";
 import type { AnalyticsEvent } from "../../core/analytics/index.js";
 import type { OutboxIntent } from "../../core/flow/instance.js";
 import type { Logger } from "../../core/ports.js";
-import { appendAnalytics } from "../analytics/recorder.js";
+import { queueAnalytics } from "../analytics/recorder.js";
 import type { RedisClient } from "../redis/connect.js";
 import { ackOutbox, readOutbox } from "../redis/flow-store.js";
 import type { Keys } from "../redis/keys.js";
@@ -63,20 +63,19 @@ export function startRelay(o: RelayOptions): Relay {
   const enqueue = async (withAnalytics: readonly OutboxIntent[]): Promise<void> => {
     const t = now();
     const intents = withAnalytics.map(stripAnalytics);
+    const analytics = appendCarriedAnalytics(withAnalytics);
     if (intents.length === 1) {
       const intent = intents[0]!;
       await o.queue.add(intent.kind, intent, jobOptions(intent, t, o.backoffMs));
-      await appendCarriedAnalytics(withAnalytics);
-      return;
-    }
-    await o.queue.addBulk(
-      intents.map((intent) => ({
-        name: intent.kind,
-        data: intent,
-        opts: jobOptions(intent, t, o.backoffMs),
-      })),
-    );
-    await appendCarriedAnalytics(withAnalytics);
+    } else
+      await o.queue.addBulk(
+        intents.map((intent) => ({
+          name: intent.kind,
+          data: intent,
+          opts: jobOptions(intent, t, o.backoffMs),
+        })),
+      );
+    await analytics;
   };
 
   /**
@@ -87,10 +86,7 @@ export function startRelay(o: RelayOptions): Relay {
   const appendCarriedAnalytics = async (intents: readonly OutboxIntent[]): Promise<void> => {
     const events: AnalyticsEvent[] = [];
     for (const i of intents) if (i.kind === "step.enter" && i.analytics) events.push(...i.analytics);
-    if (events.length === 0) return;
-    await appendAnalytics({ redis: o.redis, keys: o.keys, logger: o.logger }, events).catch((e: unknown) =>
-      o.logger.warn({ err: String(e) }, "analytics append failed"),
-    );
+    await queueAnalytics({ redis: o.redis, keys: o.keys, logger: o.logger }, events);
   };
 
   const moveOnce = async (accountId: string): Promise<number> => {

@@ -4,12 +4,13 @@ import type { RedisClient } from "./connect.js";
  * One Lua call per transition (NOTES.md "An outbox that neither loses nor doubles a step").
  * KEYS[1] is the account's meta key (it routes the call to the account's slot); every other key
  * is built in Lua from the account's key base in ARGV[1] (`<prefix>{<accountId>}`), so all keys
- * share the hash tag. ARGV:
+ * share the hash tag. Arguments are flat (no JSON to decode in Lua). ARGV:
  *   1 base, 2 history max, 3 dedupe key suffix ("" = none), 4 dedupe ttl s, 5 dedupe value,
- *   6 event record JSON ("" = none), 7 guards JSON [[instanceId, rev], …] (checked, not written),
- *   8 updates JSON [[instanceId, expectedRev, [field, value, …], [historyJSON, …]], …],
- *   9 outbox intents JSON [intentJSON, …]
- * Returns {"ok"} | {"unknown"} (no account) | {"dup", value} | {"conflict", instanceId} | {"missing", instanceId}.
+ *   6 event record JSON ("" = none), 7 guard count G, then G × (instanceId, rev) (checked, not
+ *   written), then the update count U, then U × (instanceId, expectedRev, newRev, stateJSON,
+ *   history count H, H × historyJSON), then the intent count, then the intents (JSON).
+ * Returns {"ok", attribution…} (each updated instance's analytics attribution, or nil) |
+ * {"unknown"} (no account) | {"dup", value} | {"conflict", instanceId} | {"missing", instanceId}.
  */
 const FLOW_COMMIT = `
 local base = ARGV[1]
@@ -18,36 +19,45 @@ if ARGV[3] ~= '' then
   local seen = redis.call('GET', base .. ':evt:' .. ARGV[3])
   if seen then return {'dup', seen} end
 end
-local guards = cjson.decode(ARGV[7])
-for _, g in ipairs(guards) do
-  local rev = redis.call('HGET', base .. ':inst:' .. g[1], 'rev')
-  if not rev then return {'missing', g[1]} end
-  if tonumber(rev) ~= tonumber(g[2]) then return {'conflict', g[1]} end
+local i = 8
+for _ = 1, tonumber(ARGV[7]) do
+  local rev = redis.call('HGET', base .. ':inst:' .. ARGV[i], 'rev')
+  if not rev then return {'missing', ARGV[i]} end
+  if rev ~= ARGV[i + 1] then return {'conflict', ARGV[i]} end
+  i = i + 2
 end
-local updates = cjson.decode(ARGV[8])
-for _, u in ipairs(updates) do
-  local rev = redis.call('HGET', base .. ':inst:' .. u[1], 'rev')
-  if not rev then return {'missing', u[1]} end
-  if tonumber(rev) ~= tonumber(u[2]) then return {'conflict', u[1]} end
+local nu = tonumber(ARGV[i])
+local first = i + 1
+i = first
+for _ = 1, nu do
+  local rev = redis.call('HGET', base .. ':inst:' .. ARGV[i], 'rev')
+  if not rev then return {'missing', ARGV[i]} end
+  if rev ~= ARGV[i + 1] then return {'conflict', ARGV[i]} end
+  i = i + 5 + tonumber(ARGV[i + 4])
 end
 local hmax = tonumber(ARGV[2])
-for _, u in ipairs(updates) do
-  redis.call('HSET', base .. ':inst:' .. u[1], unpack(u[3]))
-  local h = u[4]
-  if #h > 0 then
-    local hk = base .. ':hist:' .. u[1]
-    redis.call('RPUSH', hk, unpack(h))
+local reply = {'ok'}
+i = first
+for u = 1, nu do
+  local id = ARGV[i]
+  redis.call('HSET', base .. ':inst:' .. id, 'rev', ARGV[i + 2], 'state', ARGV[i + 3])
+  local nh = tonumber(ARGV[i + 4])
+  if nh > 0 then
+    local hk = base .. ':hist:' .. id
+    redis.call('RPUSH', hk, unpack(ARGV, i + 5, i + 4 + nh))
     redis.call('LTRIM', hk, -hmax, -1)
   end
+  reply[u + 1] = redis.call('HGET', base .. ':an', 'i:' .. id)
+  i = i + 5 + nh
 end
-local intents = cjson.decode(ARGV[9])
-if #intents > 0 then redis.call('RPUSH', base .. ':outbox', unpack(intents)) end
+local ni = tonumber(ARGV[i])
+if ni > 0 then redis.call('RPUSH', base .. ':outbox', unpack(ARGV, i + 1, i + ni)) end
 if ARGV[6] ~= '' then
   redis.call('LPUSH', base .. ':events', ARGV[6])
   redis.call('LTRIM', base .. ':events', 0, 999)
 end
 if ARGV[3] ~= '' then redis.call('SET', base .. ':evt:' .. ARGV[3], ARGV[5], 'EX', tonumber(ARGV[4])) end
-return {'ok'}
+return reply
 `;
 
 /** Removes exactly the given intents from an outbox (each once, by value). */
@@ -57,7 +67,12 @@ for i = 1, #ARGV do n = n + redis.call('LREM', KEYS[1], 1, ARGV[i]) end
 return n
 `;
 
-export type CommitReply = ["ok"] | ["unknown"] | ["dup", string] | ["conflict", string] | ["missing", string];
+export type CommitReply =
+  | ["ok", ...(string | null)[]]
+  | ["unknown"]
+  | ["dup", string]
+  | ["conflict", string]
+  | ["missing", string];
 
 interface FlowCommands {
   flowCommit(metaKey: string, ...args: string[]): Promise<CommitReply>;

@@ -15,7 +15,7 @@ import type { FlowDefinition } from "../../core/ruleset/schemas.js";
 import { recordTransitions } from "../analytics/recorder.js";
 import type { RedisClient } from "./connect.js";
 import { flowCommands } from "./flow-scripts.js";
-import { decodeInstance, encodeInstance } from "./instance-codec.js";
+import { decodeInstance } from "./instance-codec.js";
 import type { Keys } from "./keys.js";
 
 /** How many history entries an instance keeps (oldest dropped first). */
@@ -123,25 +123,24 @@ async function commit(
 ) {
   const intents: OutboxIntent[] = updates.flatMap((u) => [...u.t.intents]);
   const values = intents.map((i) => JSON.stringify(i));
-  const reply = await flowCommands(deps.redis).flowCommit(
-    deps.keys.account.meta(accountId),
+  const args: string[] = [
     baseOf(deps.keys, accountId),
     String(HISTORY_MAX),
     o.dedupe?.eventId ?? "",
     String(EVENT_DEDUPE_SECONDS),
     o.dedupe?.value ?? "",
     o.record ? JSON.stringify(o.record) : "",
-    JSON.stringify((o.guards ?? []).map((g) => [g.id, g.rev])),
-    JSON.stringify(
-      updates.map((u) => [
-        u.t.state.id,
-        u.expectedRev,
-        Object.entries(encodeInstance(u.t.state)).flat(),
-        u.t.history.map((h) => JSON.stringify(h)),
-      ]),
-    ),
-    JSON.stringify(values),
-  );
+    String(o.guards?.length ?? 0),
+  ];
+  for (const g of o.guards ?? []) args.push(g.id, String(g.rev));
+  args.push(String(updates.length));
+  for (const u of updates) {
+    args.push(u.t.state.id, String(u.expectedRev), String(u.t.state.rev), JSON.stringify(u.t.state));
+    args.push(String(u.t.history.length));
+    for (const h of u.t.history) args.push(JSON.stringify(h));
+  }
+  args.push(String(values.length), ...values);
+  const reply = await flowCommands(deps.redis).flowCommit(deps.keys.account.meta(accountId), ...args);
   if (reply[0] === "ok" && values.length > 0) afterOutbox(deps, accountId, values);
   // Analytics (issue 10): step/flow events and the due index; best effort, not awaited.
   if (reply[0] === "ok" && updates.length > 0)
@@ -149,6 +148,7 @@ async function commit(
       deps,
       accountId,
       updates.map((u) => u.t),
+      reply.slice(1),
     );
   return reply;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   decodeInstance,
+  decodeInstanceSummary,
   encodeInstance,
   INSTANCE_FIELD_ARGS,
   pushInstanceFields,
@@ -49,5 +50,54 @@ describe("the instance's HSET arguments", () => {
     expect(args.slice(1)).toEqual(Object.entries(encodeInstance(state)).flat());
     expect(args.length - 1).toBe(INSTANCE_FIELD_ARGS);
     expect(decodeInstance(args.slice(1) as string[])).toEqual(state);
+  });
+});
+
+describe("an instance hash in the older one-field-per-property form", () => {
+  const legacy = (s: InstanceState): Record<string, string> => ({
+    id: s.id,
+    accountId: s.accountId,
+    userId: s.userId ?? "",
+    subject: s.subject,
+    flowId: s.flowId,
+    flowVersion: String(s.flowVersion),
+    rulesetVersion: String(s.rulesetVersion),
+    status: s.status,
+    stepId: s.stepId ?? "",
+    stepStatus: s.stepStatus,
+    stepEnteredAt: String(s.stepEnteredAt),
+    stepDueAt: s.stepDueAt === undefined ? "" : String(s.stepDueAt),
+    rev: String(s.rev),
+    attempt: String(s.attempt),
+    createdAt: String(s.createdAt),
+    updatedAt: String(s.updatedAt),
+    decisionId: s.decisionId,
+    factsKey: s.factsKey,
+    reasons: JSON.stringify(s.reasons),
+    input: JSON.stringify(s.input),
+    entered: JSON.stringify(s.entered),
+    error: s.error ?? "",
+    experiment: s.experiment ? JSON.stringify(s.experiment) : "",
+  });
+
+  it.each([
+    ["a minimal instance", base],
+    ["an instance with every optional field", full],
+  ])("still decodes to the same state, for %s", (_name, state) => {
+    expect(decodeInstance(legacy(state))).toEqual(state);
+  });
+
+  it("is read by the compact fields once a transition rewrote it", () => {
+    const moved: InstanceState = { ...base, rev: 2, stepStatus: "waiting" };
+    expect(decodeInstance({ ...legacy(base), ...encodeInstance(moved) })).toEqual(moved);
+  });
+
+  it("gives the same summary in both forms", () => {
+    const l = legacy(full);
+    const fromLegacy = decodeInstanceSummary([null, l.flowId!, l.flowVersion!, l.stepId!, l.status!]);
+    const fromCompact = decodeInstanceSummary([encodeInstance(full).state!, null, null, null, null]);
+    expect(fromLegacy).toEqual({ flowId: "guided-start", flowVersion: 2, stepId: null, status: "active" });
+    expect(fromCompact).toEqual(fromLegacy);
+    expect(decodeInstanceSummary([null, null, null, null, null])).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { Cluster } from "ioredis";
 import { z } from "zod";
+import { decodeInstanceSummary, INSTANCE_SUMMARY_FIELDS } from "../../../adapters/redis/instance-codec.js";
 import type { Endpoint } from "../../context.js";
 import type { RouterServices } from "../../services.js";
 
@@ -62,17 +63,17 @@ export async function countInstancesByStep(
       if (batch.length < found.length) truncated = true;
       if (batch.length > 0) {
         const pipeline = node.pipeline();
-        for (const key of batch) pipeline.hmget(key, "flowId", "flowVersion", "stepId", "status");
+        for (const key of batch) pipeline.hmget(key, ...INSTANCE_SUMMARY_FIELDS);
         const rows = (await pipeline.exec()) ?? [];
         for (const [e, value] of rows) {
           if (e || !Array.isArray(value)) continue;
-          const [flow, version, step, rawStatus] = value as (string | null)[];
-          if (!flow) continue;
-          const status = STATUSES.find((s) => s === rawStatus) ?? "active";
+          const summary = decodeInstanceSummary(value as (string | null)[]);
+          if (!summary) continue;
+          const status = STATUSES.find((s) => s === summary.status) ?? "active";
           const b = {
-            flow,
-            version: Number(version) || 0,
-            step: status === "active" && step ? step : null,
+            flow: summary.flowId,
+            version: summary.flowVersion,
+            step: status === "active" && summary.stepId ? summary.stepId : null,
             status,
             count: 0,
           };
