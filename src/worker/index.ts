@@ -53,7 +53,7 @@ export interface RunningWorkers {
 
 /** Starts the outbox relay and the BullMQ worker that runs flow jobs. */
 export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers> {
-  const redis = createRedis(opts.redisTarget, "worker");
+  const redis = createRedis(opts.redisTarget, "queue");
   const blocking = createRedis(opts.redisTarget, "queue");
   const queueConn = createRedis(opts.redisTarget, "queue");
   const workerConn = createRedis(opts.redisTarget, "queue");

@@ -138,17 +138,26 @@ export async function benchFlow(redisUrl: string): Promise<Record<string, number
     //    jobs pre-added and the same concurrency; both are timed from worker start to the last completion.
     //    Runs alternate (3 each) and the medians are reported: the two cores are shared.
     const m = Number(process.env.BENCH_FLOW_STEPS ?? 5000);
+    //    A third reference, bare consume+produce, is the BullMQ floor of any step that schedules
+    //    its next step as a job: a no-op worker that adds one delayed job per job it runs
+    //    (batched per event-loop turn, as the relay does), with no state at all.
     const flowRuns: RunFigures[] = [];
     const bareRuns: RunFigures[] = [];
+    const produceRuns: RunFigures[] = [];
     for (let r = 0; r < 3; r++) {
       flowRuns.push(await stepThroughput(redisUrl, k, rules, secrets.value, tpFlow, m, `tp${r}-`, false));
       bareRuns.push(await bareThroughput(redisUrl, k, m, false));
+      produceRuns.push(await bareThroughput(redisUrl, k, m, false, true));
     }
     const tp = median(flowRuns);
     const bare = median(bareRuns);
+    const produce = median(produceRuns);
     out.flowStepJobsPerSec = Math.round(tp.rate);
     out.bareJobsPerSec = Math.round(bare.rate);
     out.flowToBareRatio = round(tp.rate / bare.rate);
+    out.bareProduceJobsPerSec = Math.round(produce.rate);
+    out.bareProduceToBareRatio = round(produce.rate / bare.rate);
+    out.flowToBareProduceRatio = round(tp.rate / produce.rate);
     out.flowRedisCmdsPerStep = round(tp.commands / m);
     out.bareRedisCmdsPerJob = round(bare.commands / m);
     out.flowRedisCpuMsPerStep = round(tp.redisCpuMs / m);
@@ -339,16 +348,45 @@ export async function stepThroughput(
   }
 }
 
+/**
+ * A bare BullMQ worker with a no-op processor over n pre-added jobs. With `produce`, each job
+ * also adds one delayed job to a second queue (batched per event-loop turn with addBulk, with the
+ * relay's job options): what BullMQ alone costs a step that schedules its next step.
+ */
 export async function bareThroughput(
   redisUrl: string,
   k: Keys,
   n: number,
   monitor: boolean,
+  produce = false,
 ): Promise<RunFigures> {
   const redis = await connect(redisUrl);
   const prefix = `{${k.prefix}q}`;
   const name = `bench-bare-${Date.now()}`;
   const queue = new Queue(name, { connection: redis as never, prefix });
+  const outConn = await connect(redisUrl);
+  const out = new Queue<FlowJobData>(`${name}-out`, { connection: outConn as never, prefix });
+  let pending: { name: string; data: FlowJobData; opts: ReturnType<typeof jobOptions> }[] = [];
+  let flushing: Promise<unknown> | undefined;
+  const schedule = (i: number) => {
+    const data: FlowJobData = {
+      id: `t-${i}`,
+      kind: "step.timer",
+      accountId: `bare${i}`,
+      instanceId: `fi_bare${i}`,
+      stepId: "pause",
+      rev: 2,
+      timer: "wait.elapsed",
+      runAt: Date.now() + 7 * 86_400_000,
+    };
+    pending.push({ name: data.kind, data, opts: jobOptions(data, Date.now()) });
+    flushing ??= new Promise((r) => setImmediate(r)).then(() => {
+      const batch = pending;
+      pending = [];
+      flushing = undefined;
+      return out.addBulk(batch);
+    });
+  };
   for (let i = 0; i < n; i += 500)
     await queue.addBulk(
       Array.from({ length: Math.min(500, n - i) }, (_, j) => ({
@@ -363,7 +401,8 @@ export async function bareThroughput(
   const t0 = performance.now();
   const worker = new Worker(
     name,
-    async () => {
+    async (job) => {
+      if (produce) schedule(job.data.i as number);
       done++;
     },
     { connection: conn as never, prefix, concurrency: CONCURRENCY },
@@ -374,9 +413,15 @@ export async function bareThroughput(
     return { rate: n / seconds, ...(await w.stop()) };
   } finally {
     await worker.close();
+    await flushing;
+    if (produce && (await out.getDelayedCount()) !== n)
+      throw new Error("bare produce: a delayed job is missing");
     await queue.obliterate({ force: true });
     await queue.close();
+    await out.obliterate({ force: true });
+    await out.close();
     conn.disconnect();
+    outConn.disconnect();
     redis.disconnect();
   }
 }

@@ -5,7 +5,7 @@ import type { OutboxIntent } from "../../core/flow/instance.js";
 import type { Logger } from "../../core/ports.js";
 import { queueAnalytics } from "../analytics/recorder.js";
 import type { RedisClient } from "../redis/connect.js";
-import { ackOutbox, readOutbox } from "../redis/flow-store.js";
+import { ackOutbox, ackOutboxes, readOutbox } from "../redis/flow-store.js";
 import type { Keys } from "../redis/keys.js";
 import { type FlowJobData, jobOptions } from "./flow-queue.js";
 
@@ -119,11 +119,8 @@ export function startRelay(o: RelayOptions): Relay {
       for (const b of batch) wake(b.accountId);
       return;
     }
-    const acks = await Promise.allSettled(batch.map((b) => ackOutbox(o, b.accountId, b.values)));
     // Not acked: the outbox still holds them; relaying them again finds their jobs already there.
-    acks.forEach((a, i) => {
-      if (a.status === "rejected") wake(batch[i]!.accountId);
-    });
+    for (const accountId of await ackOutboxes(o, batch)) wake(accountId);
   };
   const relayCommitted = (accountId: string, values: readonly string[]) => {
     if (closed || values.length === 0) return;

@@ -13,12 +13,7 @@ export type ConnectionRole =
   /** BullMQ: blocking commands, retries forever (BullMQ requires maxRetriesPerRequest null). */
   | "queue"
   /** Pub/sub subscriber. */
-  | "subscriber"
-  /**
-   * The worker's own state commands (loads, commits, outbox acks, analytics): many jobs run at
-   * once, so commands issued in one event-loop turn are sent in one write (auto-pipelining).
-   */
-  | "worker";
+  | "subscriber";
 
 function optionsFor(role: ConnectionRole, url: URL): RedisOptions {
   const base: RedisOptions = {
@@ -33,8 +28,6 @@ function optionsFor(role: ConnectionRole, url: URL): RedisOptions {
   if (role === "api")
     return { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 3000 };
   if (role === "queue") return { ...base, maxRetriesPerRequest: null, enableReadyCheck: false };
-  if (role === "worker")
-    return { ...base, maxRetriesPerRequest: null, enableReadyCheck: false, enableAutoPipelining: true };
   return { ...base, maxRetriesPerRequest: null };
 }
 

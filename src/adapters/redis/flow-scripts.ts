@@ -60,10 +60,17 @@ if ARGV[3] ~= '' then redis.call('SET', base .. ':evt:' .. ARGV[3], ARGV[5], 'EX
 return reply
 `;
 
-/** Removes exactly the given intents from an outbox (each once, by value). */
+/**
+ * Removes exactly the given intents from one or more outboxes (each once, by value).
+ * ARGV: per key in KEYS order, its value count then the values.
+ */
 const OUTBOX_ACK = `
-local n = 0
-for i = 1, #ARGV do n = n + redis.call('LREM', KEYS[1], 1, ARGV[i]) end
+local n, i = 0, 1
+for k = 1, #KEYS do
+  local c = tonumber(ARGV[i])
+  for j = i + 1, i + c do n = n + redis.call('LREM', KEYS[k], 1, ARGV[j]) end
+  i = i + 1 + c
+end
 return n
 `;
 
@@ -76,7 +83,7 @@ export type CommitReply =
 
 interface FlowCommands {
   flowCommit(metaKey: string, ...args: string[]): Promise<CommitReply>;
-  flowOutboxAck(outboxKey: string, ...values: string[]): Promise<number>;
+  flowOutboxAck(numberOfKeys: number, ...keysThenArgs: string[]): Promise<number>;
 }
 
 const defined = new WeakSet<object>();
@@ -85,7 +92,7 @@ const defined = new WeakSet<object>();
 export function flowCommands(redis: RedisClient): RedisClient & FlowCommands {
   if (!defined.has(redis)) {
     redis.defineCommand("flowCommit", { numberOfKeys: 1, lua: FLOW_COMMIT });
-    redis.defineCommand("flowOutboxAck", { numberOfKeys: 1, lua: OUTBOX_ACK });
+    redis.defineCommand("flowOutboxAck", { lua: OUTBOX_ACK });
     defined.add(redis);
   }
   return redis as RedisClient & FlowCommands;

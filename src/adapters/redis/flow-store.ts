@@ -279,7 +279,38 @@ export async function ackOutbox(
   values: readonly string[],
 ) {
   if (values.length === 0) return 0;
-  return flowCommands(deps.redis).flowOutboxAck(deps.keys.account.outbox(accountId), ...values);
+  return flowCommands(deps.redis).flowOutboxAck(
+    1,
+    deps.keys.account.outbox(accountId),
+    String(values.length),
+    ...values,
+  );
+}
+
+/**
+ * Acks several accounts' outbox values. On one Redis that is one call; on a Cluster (one slot
+ * per account) one call per account. Resolves with the accounts whose ack failed.
+ */
+export async function ackOutboxes(
+  deps: Pick<FlowStoreDeps, "redis" | "keys">,
+  batch: readonly { readonly accountId: string; readonly values: readonly string[] }[],
+): Promise<string[]> {
+  if (deps.redis instanceof Cluster || batch.length === 1) {
+    const acks = await Promise.allSettled(batch.map((b) => ackOutbox(deps, b.accountId, b.values)));
+    return batch.filter((_, i) => acks[i]!.status === "rejected").map((b) => b.accountId);
+  }
+  const keys: string[] = [];
+  const args: string[] = [];
+  for (const b of batch) {
+    keys.push(deps.keys.account.outbox(b.accountId));
+    args.push(String(b.values.length), ...b.values);
+  }
+  try {
+    await flowCommands(deps.redis).flowOutboxAck(keys.length, ...keys, ...args);
+    return [];
+  } catch {
+    return batch.map((b) => b.accountId);
+  }
 }
 
 /** Deletes every key of an account on every master (SCAN by its hash-tag pattern); resolves with the count. */
