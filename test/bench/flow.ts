@@ -32,7 +32,7 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
 };
 /** Worker concurrency of both the flow worker and the bare BullMQ worker. */
-const CONCURRENCY = 16;
+const CONCURRENCY = Number(process.env.BENCH_FLOW_CONCURRENCY ?? 16);
 const round = (x: number) => Math.round(x * 100) / 100;
 
 export async function benchFlow(redisUrl: string): Promise<Record<string, number>> {

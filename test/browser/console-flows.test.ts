@@ -4,6 +4,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { appendAnalytics } from "../../src/adapters/analytics/recorder.js";
 import { connectRedis, createRedis, type RedisClient } from "../../src/adapters/redis/connect.js";
+import { decodeInstance, encodeInstance } from "../../src/adapters/redis/instance-codec.js";
 import { keys as makeKeys } from "../../src/adapters/redis/keys.js";
 import type { AnalyticsEvent } from "../../src/core/analytics/event.js";
 import { DEFAULT_CONSOLE_DIR } from "../../src/http/routes/console.js";
@@ -63,8 +64,15 @@ async function makeOverdue(k: ReturnType<typeof makeKeys>, accountId: string, la
   if (!instanceId) throw new Error(`${accountId} has no instance`);
   const key = k.account.instance(accountId, instanceId);
   const due = Date.now() - lateMs;
-  const stepId = (await redis.hget(key, "stepId")) || "welcome-email";
-  await redis.hset(key, { status: "active", stepId, stepDueAt: String(due) });
+  const state = decodeInstance(await redis.hgetall(key));
+  if (!state) throw new Error(`${accountId}'s instance is not stored`);
+  const late = {
+    ...state,
+    status: "active" as const,
+    stepId: state.stepId ?? "welcome-email",
+    stepDueAt: due,
+  };
+  await redis.hset(key, encodeInstance(late));
   await redis.zadd(k.global.dueIndex, due, `${accountId}|${instanceId}`);
 }
 
