@@ -121,12 +121,14 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
     lockDuration: opts.lockDurationMs ?? 30_000,
     maxStalledCount: 3,
   });
-  worker.on("completed", (job, result) =>
-    opts.telemetry.job(
-      job.name,
-      typeof result === "string" && /^(stale|skipped)/.test(result) ? "skipped" : "completed",
-    ),
-  );
+  worker.on("completed", (job, result) => {
+    const outcome = typeof result === "string" ? result : "";
+    opts.telemetry.job(job.name, /^(stale|skipped)/.test(outcome) ? "skipped" : "completed");
+    // A stale step job is often one that a crashed worker had already committed: the intents that
+    // commit left in the outbox may never have been relayed, so relay the account now rather than
+    // wait for the paced sweep to reach it (an empty outbox costs one read).
+    if (/^(stale|skipped:stale)/.test(outcome)) wake(job.data.accountId);
+  });
   worker.on("failed", (job, e) => {
     const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) : true;
     opts.telemetry.job(job?.name ?? "unknown", final ? "failed" : "retried");

@@ -46,8 +46,8 @@ export function keys(prefix = "or:") {
       decisionIndex: (decisionId: string) => `${g}:decidx:${decisionId}`,
       /** List: account ids whose outbox has intents (best-effort wake-up for the relay). */
       ready: `${g}:ready`,
-      /** Sorted set: accounts with a non-empty outbox, scored by time (the sweep's safety net). */
-      outboxAccounts: `${g}:outbox-accounts`,
+      /** String with TTL: which relay process runs the paced outbox sweep now (its lease). */
+      sweepLease: `${g}:sweep-lease`,
       /** Sorted set: recent decisions (decisionId scored by time) for backtests. */
       recentDecisions: `${g}:recent-decisions`,
       /** String with TTL: per-token rate-limit counter for one minute window. */
