@@ -22,7 +22,7 @@ export function shortHash(text: string): string {
   return ((h1 >>> 0) * 0x200000 + ((h2 >>> 0) & 0x1fffff)).toString(36);
 }
 
-/** Identifies the facts a decision depends on: answers, role, context and which handover. */
+/** Identifies the facts a decision depends on: answers, role and which handover (context is not a fact). */
 export function factsKeyOf(input: RouteInput, handoverId: string | undefined): string {
   return shortHash(canonicalJson({ a: input.answers, r: input.role ?? null, h: handoverId ?? null }));
 }

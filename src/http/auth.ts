@@ -54,7 +54,7 @@ export function authenticate(c: Context, config: HttpConfig, accepted: readonly 
     });
   }
   if (!accepted.includes(principal.scope)) {
-    throw new ApiError("forbidden", `A ${principal.scope} token may not call this endpoint`);
+    throw new ApiError("forbidden", `The ${principal.scope} token's scope does not cover this endpoint`);
   }
   return principal;
 }
