@@ -25,6 +25,7 @@ import { consoleEndpoints } from "./http/routes/console.js";
 import { docsEndpoints } from "./http/routes/docs.js";
 import { metricsEndpoint } from "./http/routes/metrics.js";
 import { checkReadiness, type RouterServices, rateLimitHit } from "./http/services.js";
+import { prioritiseHttp } from "./worker/http-priority.js";
 import { type RunningWorkers, startWorkers } from "./worker/index.js";
 
 export interface NodeOptions {
@@ -126,7 +127,15 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
     logger,
     telemetry: metrics.telemetry,
     wakeRelay: (accountId) => workers?.wake(accountId),
+    ...(workers
+      ? {
+          relayCommitted: (accountId: string, values: readonly string[]) =>
+            workers?.relay.relayCommitted(accountId, values),
+        }
+      : {}),
   };
+  // One process serving HTTP and running jobs: requests come first (src/worker/http-priority.ts).
+  const priority = workers && opts.role === "all" ? prioritiseHttp(workers) : undefined;
   const deps: AppDeps<RouterServices> = {
     config,
     clock: systemClock,
@@ -134,7 +143,12 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
     services: { acquire: () => services },
     readiness: (svc) => checkReadiness(svc, (up) => metrics.redisUp.set(up ? 1 : 0)),
     rateLimitHit,
-    observe: metrics.observe,
+    observe: priority
+      ? (route, method, status, seconds) => {
+          priority.requestServed();
+          metrics.observe(route, method, status, seconds);
+        }
+      : metrics.observe,
   };
   const refreshQueueDepth = async () => {
     const counts = await queue.getJobCounts("wait", "active", "delayed", "failed", "prioritized");
@@ -164,6 +178,7 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
     services,
     workers,
     close: async () => {
+      priority?.stop();
       await Promise.allSettled([workers?.close(), rules.close()]);
       await queue.close().catch(() => {});
       queueConn.disconnect();

@@ -26,6 +26,12 @@ export interface RouterServices {
   readonly telemetry: Telemetry;
   /** Wakes the outbox relay for an account (in-process on Node; the `ready` list covers other processes). */
   readonly wakeRelay: (accountId: string) => void;
+  /**
+   * When this process runs a relay (Node, role `all`): hands it the outbox values a route just
+   * committed, so they reach BullMQ with this turn's other intents (one addBulk, one ack) without
+   * reading the outbox back. The `ready` list push still happens, for other processes and crashes.
+   */
+  readonly relayCommitted?: (accountId: string, values: readonly string[]) => void;
 }
 
 /** Readiness shared by both entries: Redis answers PING and a valid ruleset is active. */

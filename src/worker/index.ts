@@ -47,6 +47,9 @@ export interface WorkerOptions {
 export interface RunningWorkers {
   readonly relay: Relay;
   wake(accountId: string): void;
+  /** How many flow jobs run at once from now on (the configured value is `concurrency`). */
+  setConcurrency(n: number): void;
+  readonly concurrency: number;
   /** Stops taking jobs, lets active ones finish (≤ 10 s), closes connections. */
   close(): Promise<void>;
 }
@@ -142,6 +145,10 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
   return {
     relay,
     wake,
+    concurrency: opts.concurrency ?? 16,
+    setConcurrency(n) {
+      if (worker.concurrency !== n) worker.concurrency = n;
+    },
     async close() {
       const deadline = new Promise<void>((r) => setTimeout(r, 10_000).unref());
       await Promise.race([worker.close(), deadline]);

@@ -13,7 +13,7 @@ import { type FlowJobData, jobOptions } from "./flow-queue.js";
 export interface RelayOptions {
   /** Commands (outbox reads, acks, SCAN). */
   readonly redis: RedisClient;
-  /** Its own connection for BRPOP on the ready list (blocked most of the time). */
+  /** Its own connection for the blocking pop on the ready list (blocked most of the time). */
   readonly blocking: RedisClient;
   readonly queue: Queue<FlowJobData>;
   readonly keys: Keys;
@@ -59,6 +59,8 @@ function stripAnalytics(intent: OutboxIntent): OutboxIntent {
 
 /** Outbox intents read per round trip. */
 const OUTBOX_BATCH = 500;
+/** Ready-list entries taken per round trip. */
+const READY_BATCH = 256;
 /** Keys per SCAN call of the sweep. */
 const SCAN_COUNT = 1000;
 
@@ -205,8 +207,10 @@ export function startRelay(o: RelayOptions): Relay {
   const listen = async () => {
     while (!closed) {
       try {
-        const got = await o.blocking.brpop(o.keys.global.ready, 1);
-        if (got) wake(got[1]);
+        // Up to READY_BATCH wake-ups per round trip (BLMPOP, Redis 7): under load the API
+        // pushes one per first route, faster than one BRPOP per entry could drain them.
+        const got = await o.blocking.blmpop(1, 1, [o.keys.global.ready], "RIGHT", "COUNT", READY_BATCH);
+        if (got) for (const accountId of new Set(got[1])) wake(accountId);
       } catch (e) {
         if (closed) return;
         o.logger.warn({ err: String(e) }, "ready-list read failed");

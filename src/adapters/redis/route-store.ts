@@ -231,6 +231,9 @@ async function create(
   ];
   if (step) history.push(JSON.stringify({ at, type: "step.entered", stepId: step.id }));
   const attributionFields = analyticsOn(svc) ? attribution.fields : [];
+  const outboxValue = intent
+    ? JSON.stringify(intent)
+    : JSON.stringify({ id: `${instanceId}-noop`, kind: "noop" });
   const args: (string | number)[] = [
     k.subjects(req.accountId),
     k.meta(req.accountId),
@@ -244,7 +247,7 @@ async function create(
     decisionRecord(decisionId, now, req, rules, { id: def.id, version }, d),
     svc.settings.decisionTtlSeconds,
     decisionId,
-    intent ? JSON.stringify(intent) : JSON.stringify({ id: `${instanceId}-noop`, kind: "noop" }),
+    outboxValue,
     nowMs,
     attributionFields.length > 0 ? attribution.key(svc.keys) : "",
     INSTANCE_FIELD_ARGS,
@@ -260,7 +263,7 @@ async function create(
     if (!existing) return undefined;
     return outcomeOf(existing, await svc.rules.flow(existing.flowId, existing.flowVersion), true);
   }
-  afterWrite(svc, req.accountId, decisionId, nowMs, true);
+  afterWrite(svc, req.accountId, decisionId, nowMs, outboxValue);
   return outcomeOf(state, def, false);
 }
 
@@ -355,6 +358,7 @@ async function redecide(
   const attribution = change && analyticsOn(svc) ? routeChangeAttribution(change) : undefined;
   const k = svc.keys.account;
   const attributionFields = attribution ? attribution.fields : [];
+  const intentValue = intent ? JSON.stringify(intent) : undefined;
   const args: (string | number)[] = [
     k.instance(req.accountId, existing.id),
     k.history(req.accountId, existing.id),
@@ -365,7 +369,7 @@ async function redecide(
     decisionRecord(decisionId, now, req, rules, { id: next.flowId, version: next.flowVersion }, d),
     svc.settings.decisionTtlSeconds,
     decisionId,
-    intent ? JSON.stringify(intent) : "",
+    intentValue ?? "",
     attribution && attributionFields.length > 0 ? attribution.key(svc.keys) : "",
     INSTANCE_FIELD_ARGS,
     history.length,
@@ -376,7 +380,7 @@ async function redecide(
   for (const f of attributionFields) args.push(f);
   const [status] = await routeCommands(svc.redis).routeUpdate(...args);
   if (status !== "updated") return undefined;
-  afterWrite(svc, req.accountId, decisionId, nowMs, intent !== undefined);
+  afterWrite(svc, req.accountId, decisionId, nowMs, intentValue);
   const out = outcomeOf(next, target.def, true);
   return switching ? { ...out, rerouted: { from: existing.flowId, to: next.flowId } } : out;
 }
@@ -390,10 +394,13 @@ function afterWrite(
   accountId: string,
   decisionId: string,
   nowMs: number,
-  wake = true,
+  /** The outbox value the write appended, if any. */
+  intent: string | undefined,
 ): void {
-  bookkeeping(svc, wake ? accountId : undefined, decisionId, nowMs);
-  if (wake) svc.wakeRelay(accountId);
+  bookkeeping(svc, intent !== undefined ? accountId : undefined, decisionId, nowMs);
+  if (intent === undefined) return;
+  if (svc.relayCommitted) svc.relayCommitted(accountId, [intent]);
+  else svc.wakeRelay(accountId);
 }
 
 interface Bookkeeping {
