@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { listInstances, readHistory } from "../../../adapters/redis/flow-store.js";
+import { readAccount } from "../../../adapters/redis/account-read.js";
 import { computeHandoverGaps, type HandoverView } from "../../../core/facts.js";
-import type { InstanceState } from "../../../core/flow/instance.js";
+import type { HistoryEntry, InstanceState } from "../../../core/flow/instance.js";
 import type { Endpoint } from "../../context.js";
 import type { RouterServices } from "../../services.js";
 import { accountNotFound, accountParams, parseParams } from "./params.js";
@@ -48,7 +48,11 @@ export const accountViewSchema = z
 
 type InstanceView = z.infer<typeof instanceView>;
 
-async function viewOf(svc: RouterServices, s: InstanceState): Promise<InstanceView> {
+async function viewOf(
+  svc: RouterServices,
+  s: InstanceState,
+  history: readonly HistoryEntry[],
+): Promise<InstanceView> {
   const flow = await svc.rules.flow(s.flowId, s.flowVersion);
   const step = flow?.steps.find((x) => x.id === s.stepId);
   const open = s.status === "active" || s.status === "failed";
@@ -68,7 +72,7 @@ async function viewOf(svc: RouterServices, s: InstanceState): Promise<InstanceVi
           }
         : null,
     ...(s.error ? { error: s.error } : {}),
-    history: await readHistory(svc, s.accountId, s.id),
+    history: [...history],
   };
 }
 
@@ -88,13 +92,10 @@ export const getAccount: Endpoint<RouterServices> = {
   },
   handler: async (c, svc) => {
     const { accountId } = parseParams(accountParams, c.req.param());
-    const k = svc.keys.account;
-    const [known, rawHandover] = await Promise.all([
-      svc.redis.exists(k.meta(accountId)),
-      svc.redis.get(k.handover(accountId)),
-    ]);
-    if (!known) throw accountNotFound(accountId);
-    const instances = await Promise.all((await listInstances(svc, accountId)).map((s) => viewOf(svc, s)));
+    const snapshot = await readAccount(svc, accountId);
+    if (!snapshot) throw accountNotFound(accountId);
+    const instances = await Promise.all(snapshot.instances.map((i) => viewOf(svc, i.state, i.history)));
+    const rawHandover = snapshot.handover;
     let handover: z.infer<typeof accountViewSchema>["handover"];
     if (rawHandover) {
       const h = JSON.parse(rawHandover) as HandoverView & { handoverId?: string; receivedAt?: string };
