@@ -74,6 +74,37 @@ end
 return n
 `;
 
+/**
+ * What an event needs, in one call: whether the account is known, the event id's dedupe mark,
+ * and the instances it may move (the user's, or every instance of the account). KEYS[1] = meta.
+ * ARGV: base, dedupe key suffix ("" = none), "1" + userId to target one user ("0" = all).
+ * Returns {0} (unknown account) | {1, seen | nil, instanceHash…}.
+ */
+const FLOW_EVENT_READ = `
+local base = ARGV[1]
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
+local seen = false
+if ARGV[2] ~= '' then seen = redis.call('GET', base .. ':evt:' .. ARGV[2]) end
+local reply = {1, seen}
+if seen then return reply end
+local ids
+if ARGV[3] == '1' then
+  local id = redis.call('HGET', base .. ':subjects', ARGV[4])
+  ids = id and {id} or {}
+else
+  ids = redis.call('HVALS', base .. ':subjects')
+  table.sort(ids)
+end
+local last
+for _, id in ipairs(ids) do
+  if id ~= last then reply[#reply + 1] = redis.call('HGETALL', base .. ':inst:' .. id) end
+  last = id
+end
+return reply
+`;
+
+export type EventReadReply = [0] | [1, string | null, ...string[][]];
+
 export type CommitReply =
   | ["ok", ...(string | null)[]]
   | ["unknown"]
@@ -84,6 +115,7 @@ export type CommitReply =
 interface FlowCommands {
   flowCommit(metaKey: string, ...args: string[]): Promise<CommitReply>;
   flowOutboxAck(numberOfKeys: number, ...keysThenArgs: string[]): Promise<number>;
+  flowEventRead(metaKey: string, ...args: string[]): Promise<EventReadReply>;
 }
 
 const defined = new WeakSet<object>();
@@ -93,6 +125,7 @@ export function flowCommands(redis: RedisClient): RedisClient & FlowCommands {
   if (!defined.has(redis)) {
     redis.defineCommand("flowCommit", { numberOfKeys: 1, lua: FLOW_COMMIT });
     redis.defineCommand("flowOutboxAck", { lua: OUTBOX_ACK });
+    redis.defineCommand("flowEventRead", { numberOfKeys: 1, lua: FLOW_EVENT_READ });
     defined.add(redis);
   }
   return redis as RedisClient & FlowCommands;

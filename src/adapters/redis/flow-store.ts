@@ -212,17 +212,22 @@ export async function applyEvent(
   ev: FlowEvent,
 ): Promise<EventOutcome> {
   const k = deps.keys.account;
+  const eventKey = ev.eventId
+    ? k.eventSeen(accountId, ev.eventId).slice(baseOf(deps.keys, accountId).length + ":evt:".length)
+    : undefined;
   for (let i = 0; i < MAX_CAS_TRIES; i++) {
-    if (ev.eventId) {
-      const seen = await deps.redis.get(k.eventSeen(accountId, ev.eventId));
-      if (seen !== null) return { applied: seen === "1", duplicate: true };
-    }
-    let targets: InstanceState[];
-    if (ev.userId !== undefined) {
-      const id = await deps.redis.hget(k.subjects(accountId), ev.userId);
-      const s = id ? await loadInstance(deps, accountId, id) : undefined;
-      targets = s ? [s] : [];
-    } else targets = await listInstances(deps, accountId);
+    // One round trip: known account, dedupe mark, the instances the event may move.
+    const read = await flowCommands(deps.redis).flowEventRead(
+      k.meta(accountId),
+      baseOf(deps.keys, accountId),
+      eventKey ?? "",
+      ev.userId !== undefined ? "1" : "0",
+      ev.userId ?? "",
+    );
+    if (read[0] === 0) return "unknown_account";
+    const [, seen, ...hashes] = read;
+    if (seen !== null) return { applied: seen === "1", duplicate: true };
+    let targets = hashes.flatMap((h) => decodeInstance(h) ?? []);
     targets = targets.filter((s) => s.status === "active");
     const updates: Update[] = [];
     for (const s of targets) {
@@ -238,9 +243,6 @@ export async function applyEvent(
       if (t.ok) updates.push({ expectedRev: s.rev, t: t.value });
     }
     const applied = updates.length > 0;
-    const eventKey = ev.eventId
-      ? k.eventSeen(accountId, ev.eventId).slice(baseOf(deps.keys, accountId).length + ":evt:".length)
-      : undefined;
     const reply = await commit(deps, accountId, updates, {
       guards: targets,
       ...(eventKey ? { dedupe: { eventId: eventKey, value: applied ? "1" : "0" } } : {}),
