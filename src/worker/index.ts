@@ -90,6 +90,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
     now: () => opts.clock.now().getTime(),
     ...(opts.sweepIntervalMs !== undefined ? { sweepIntervalMs: opts.sweepIntervalMs } : {}),
     ...(opts.backoffMs !== undefined ? { backoffMs: opts.backoffMs } : {}),
+    dropNotify: opts.outbound.subscribers.length === 0,
   });
   const services: RouterServices = {
     redis,

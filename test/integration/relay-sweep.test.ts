@@ -188,3 +188,56 @@ describe("a stale step job", () => {
     }
   });
 });
+
+describe("a worker without WEBHOOK_SUBSCRIBERS", () => {
+  it("runs a flow to completed without queueing a notification job nobody would receive", async () => {
+    const secrets = parseWebhookSecrets(generateWebhookSecret());
+    if (!secrets.ok) throw new Error("secret");
+    const redis = await connect(url);
+    const k = testKeys();
+    const quick: FlowDefinition = {
+      id: "quiet",
+      name: "quiet",
+      reroute: "never",
+      steps: [
+        { id: "pause", type: "wait", title: "Pause", duration: "PT1S" },
+        { id: "end", type: "end", title: "End" },
+      ],
+    };
+    const rules = await memoryRules([{ flow: quick, version: 1 }]);
+    const prefix = `{${k.prefix}q}`;
+    const queue = createFlowQueue({ connection: redis, prefix, name: "quiet" });
+    const workers = await startWorkers({
+      redisTarget: { urls: [url], cluster: false },
+      keys: k,
+      queuePrefix: prefix,
+      queueName: "quiet",
+      rules,
+      clock: systemClock,
+      logger: silentLogger,
+      telemetry: noTelemetry,
+      outbound: { secrets: secrets.value, allowedHosts: ["127.0.0.1"], subscribers: [] },
+      durationScale: 0.01,
+    });
+    try {
+      await createInstance(redis, k, { accountId: "quiet", instanceId: "fi_quiet", flow: quick });
+      workers.wake("quiet");
+      await until(
+        async () => {
+          const s = await loadInstance({ redis, keys: k }, "quiet", "fi_quiet");
+          return s?.status === "completed" ? s : undefined;
+        },
+        5000,
+        "completion",
+      );
+      const jobs = await queue.getJobs(["completed", "waiting", "delayed", "active", "failed"]);
+      expect(jobs.map((j) => j.name).sort()).toEqual(["step.enter", "step.timer"]);
+      expect(await redis.llen(k.account.outbox("quiet"))).toBe(0);
+    } finally {
+      await workers.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+      redis.disconnect();
+    }
+  });
+});

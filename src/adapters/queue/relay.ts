@@ -27,6 +27,11 @@ export interface RelayOptions {
    */
   readonly sweepKeysPerTick?: number;
   readonly backoffMs?: number;
+  /**
+   * No `WEBHOOK_SUBSCRIBERS`: notification intents are acked without becoming jobs (the job
+   * would find no one to notify). Saves two BullMQ jobs per step in that setup.
+   */
+  readonly dropNotify?: boolean;
 }
 
 export interface Relay {
@@ -105,8 +110,11 @@ export function startRelay(o: RelayOptions): Relay {
    */
   const enqueue = async (withAnalytics: readonly OutboxIntent[]): Promise<void> => {
     const t = now();
-    const intents = withAnalytics.map(stripAnalytics);
+    const intents = withAnalytics.flatMap((i) =>
+      o.dropNotify && i.kind === "notify" ? [] : [stripAnalytics(i)],
+    );
     const analytics = appendCarriedAnalytics(withAnalytics);
+    if (intents.length === 0) return analytics;
     if (intents.length === 1) {
       const intent = intents[0]!;
       await o.queue.add(intent.kind, intent, jobOptions(intent, t, o.backoffMs));
