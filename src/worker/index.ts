@@ -78,7 +78,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
     rules: opts.rules,
     clock: opts.clock,
     wake,
-    relay: (accountId, values) => relay?.relayCommitted(accountId, values),
+    relay: (accountId, values, intents) => relay?.relayCommitted(accountId, values, intents),
     ...(opts.durationScale !== undefined ? { durationScale: opts.durationScale } : {}),
   };
   relay = startRelay({
