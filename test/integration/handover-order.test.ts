@@ -94,4 +94,25 @@ describe("handover and route in either order", () => {
     expect(body.flow.id).toBe("regulated-high-touch");
     expect(body.reused).toBe(true);
   });
+
+  it("answers a repeat from the handover's id alone: the handover document is not read again", async () => {
+    const accountId = uniq("repeat-id");
+    await sendHandover(accountId);
+    const first = await route(accountId);
+    expect(first.flow.id).toBe("regulated-high-touch");
+    // If a repeat still read and parsed the stored document, this would make it fail.
+    const key = t.services.keys.account.handover(accountId);
+    const stored = await t.services.redis.get(key);
+    await t.services.redis.set(key, "{not json");
+    try {
+      const again = await route(accountId);
+      expect(again).toMatchObject({
+        reused: true,
+        instanceId: first.instanceId,
+        decisionId: first.decisionId,
+      });
+    } finally {
+      if (stored) await t.services.redis.set(key, stored);
+    }
+  });
 });

@@ -5,13 +5,21 @@ import type { RedisClient } from "./connect.js";
  * passed in KEYS or built from a prefix carrying the account's `{hash tag}` (as BullMQ does).
  */
 
-/** KEYS: subjects, handover. ARGV: subject, instance key prefix. → [instance HGETALL | nil, handover | nil] */
+/**
+ * KEYS: subjects, handover, meta. ARGV: subject, instance key prefix.
+ * → [instance HGETALL | nil, handover | nil, handoverId | nil]. A repeat (the instance exists)
+ * needs only the latest handover's id to tell whether facts changed, so when the account's meta
+ * names it the handover document itself is not read or sent.
+ */
 const LOOKUP = `
 local iid = redis.call('HGET', KEYS[1], ARGV[1])
-local h = redis.call('GET', KEYS[2])
 local inst = false
 if iid then inst = redis.call('HGETALL', ARGV[2] .. iid) end
-return {inst, h}
+if inst and #inst > 0 then
+  local hid = redis.call('HGET', KEYS[3], 'handoverId')
+  if hid then return {inst, false, hid} end
+end
+return {inst, redis.call('GET', KEYS[2]), false}
 `;
 
 /**
@@ -71,7 +79,7 @@ redis.call('SET', KEYS[2], ARGV[2])
 redis.call('LPUSH', KEYS[3], ARGV[2])
 redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[6]) - 1)
 redis.call('HSETNX', KEYS[4], 'firstSeenAt', ARGV[4])
-redis.call('HSET', KEYS[4], 'lastSeenAt', ARGV[4], 'lastHandoverAt', ARGV[4])
+redis.call('HSET', KEYS[4], 'lastSeenAt', ARGV[4], 'lastHandoverAt', ARGV[4], 'handoverId', ARGV[1])
 redis.call('HINCRBY', KEYS[4], 'handovers', 1)
 if redis.call('HLEN', KEYS[5]) > 0 then
   redis.call('RPUSH', KEYS[6], ARGV[5])
@@ -84,9 +92,10 @@ export interface RouteCommands {
   routeLookup(
     subjects: string,
     handover: string,
+    meta: string,
     subject: string,
     instPrefix: string,
-  ): Promise<[string[] | null, string | null]>;
+  ): Promise<[string[] | null, string | null, string | null]>;
   routeCreate(...args: (string | number)[]): Promise<[string, string[]?]>;
   routeUpdate(...args: (string | number)[]): Promise<[string]>;
   handoverStore(...args: (string | number)[]): Promise<[string, string]>;
@@ -97,7 +106,7 @@ const defined = new WeakSet<object>();
 /** Registers the scripts on a client once (EVALSHA with EVAL fallback, via ioredis defineCommand). */
 export function routeCommands(redis: RedisClient): RedisClient & RouteCommands {
   if (!defined.has(redis)) {
-    redis.defineCommand("routeLookup", { numberOfKeys: 2, lua: LOOKUP });
+    redis.defineCommand("routeLookup", { numberOfKeys: 3, lua: LOOKUP });
     redis.defineCommand("routeCreate", { numberOfKeys: 4, lua: CREATE });
     redis.defineCommand("routeUpdate", { numberOfKeys: 4, lua: UPDATE });
     redis.defineCommand("handoverStore", { numberOfKeys: 6, lua: HANDOVER });

@@ -78,19 +78,26 @@ export async function routeSubject(
   const subject = subjectOf(req.userId);
   const instPrefix = k.instance(req.accountId, "");
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const [rawInst, rawHandover] = await redis.routeLookup(
+    const [rawInst, rawHandover, knownHandoverId] = await redis.routeLookup(
       k.subjects(req.accountId),
       k.handover(req.accountId),
+      k.meta(req.accountId),
       subject,
       instPrefix,
     );
-    const handover = rawHandover ? (JSON.parse(rawHandover) as StoredHandover) : undefined;
-    const factsKey = factsKeyOf(req.input, handover?.handoverId);
+    let handover = rawHandover ? (JSON.parse(rawHandover) as StoredHandover) : undefined;
+    let factsKey = factsKeyOf(req.input, knownHandoverId ?? handover?.handoverId);
     const existing = decodeInstance(rawInst);
     if (existing) {
       const pinned = await svc.rules.flow(existing.flowId, existing.flowVersion);
       if (existing.factsKey === factsKey || !rerouteAllowed(pinned, existing)) {
         return outcomeOf(existing, pinned, true);
+      }
+      if (knownHandoverId !== null && !handover) {
+        // The lookup sent only the handover's id; a re-decision needs the document.
+        const raw = await svc.redis.get(k.handover(req.accountId));
+        handover = raw ? (JSON.parse(raw) as StoredHandover) : undefined;
+        factsKey = factsKeyOf(req.input, handover?.handoverId);
       }
       const result = await redecide(svc, rules, existing, pinned, req, handover, factsKey);
       if (result) return result;
