@@ -37,7 +37,9 @@ describe("HTTP priority in the all-in-one process", () => {
     const worker = fakeWorker();
     const priority = prioritiseHttp(worker, 2);
     try {
-      await saturate(800, () => priority.requestServed());
+      await saturate(800, () => {
+        for (let i = 0; i < 10; i++) priority.requestServed(); // ≈ 500 req/s
+      });
       expect(worker.current).toBe(2);
       await new Promise((r) => setTimeout(r, 600));
       expect(worker.current).toBe(16);
@@ -51,6 +53,18 @@ describe("HTTP priority in the all-in-one process", () => {
     const priority = prioritiseHttp(worker, 2);
     try {
       await saturate(800, () => {});
+      expect(worker.set.every((n) => n === 16)).toBe(true);
+    } finally {
+      priority.stop();
+    }
+  });
+
+  it("leaves the worker alone when its own jobs saturate the loop and only a few polls arrive", async () => {
+    const worker = fakeWorker();
+    const priority = prioritiseHttp(worker, 2);
+    try {
+      await saturate(800, () => priority.requestServed()); // ≈ 50 req/s
+      expect(worker.set.length).toBeGreaterThan(0);
       expect(worker.set.every((n) => n === 16)).toBe(true);
     } finally {
       priority.stop();
