@@ -143,8 +143,11 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9:_-]{1,64}$/, "must be up to 64 of A-Z a-z 0-9 : _ -")
     .default("or:"),
   WORKER_CONCURRENCY: intIn(1, 1000).default(16),
-  WORKER_LOCK_MS: intIn(1000, 3_600_000).default(30_000),
-  WORKER_STALLED_INTERVAL_MS: intIn(1000, 3_600_000).default(30_000),
+  // A killed worker's jobs run again once their lock expires and a stalled check sees it: 10 s + 5 s
+  // (BullMQ's 30 s + 30 s meant up to a minute). Steps are I/O-bound with a 5 s call timeout and
+  // idempotent, so a shorter lock costs one renewal per 5 s per worker and risks nothing.
+  WORKER_LOCK_MS: intIn(1000, 3_600_000).default(10_000),
+  WORKER_STALLED_INTERVAL_MS: intIn(1000, 3_600_000).default(5_000),
 });
 
 export type Env = z.output<typeof envSchema>;

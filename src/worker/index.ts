@@ -31,7 +31,7 @@ export interface WorkerOptions {
   readonly outbound: OutboundConfig;
   readonly concurrency?: number;
   readonly stalledIntervalMs?: number;
-  /** How long a job's lock lives without renewal (a crashed worker's job is retried after it); default 30 s. */
+  /** How long a job's lock lives without renewal (a crashed worker's job is retried after it); default 10 s. */
   readonly lockDurationMs?: number;
   /** First retry delay of failed jobs (exponential with jitter), default 1000 ms. */
   readonly backoffMs?: number;
@@ -121,8 +121,8 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
     connection: workerConn as never,
     prefix,
     concurrency: opts.concurrency ?? 16,
-    stalledInterval: opts.stalledIntervalMs ?? 30_000,
-    lockDuration: opts.lockDurationMs ?? 30_000,
+    stalledInterval: opts.stalledIntervalMs ?? 5_000,
+    lockDuration: opts.lockDurationMs ?? 10_000,
     maxStalledCount: 3,
   });
   worker.on("completed", (job, result) => {
