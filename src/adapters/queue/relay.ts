@@ -1,6 +1,4 @@
-import { randomUUID } from "node:crypto";
 import type { Queue } from "bullmq";
-import { Cluster } from "ioredis";
 import type { AnalyticsEvent } from "../../core/analytics/index.js";
 import type { OutboxIntent } from "../../core/flow/instance.js";
 import type { Logger } from "../../core/ports.js";
@@ -9,6 +7,7 @@ import type { RedisClient } from "../redis/connect.js";
 import { ackOutbox, ackOutboxes, readOutbox } from "../redis/flow-store.js";
 import type { Keys } from "../redis/keys.js";
 import { type FlowJobData, jobOptions } from "./flow-queue.js";
+import { outboxSweep } from "./outbox-sweep.js";
 
 export interface RelayOptions {
   /** Commands (outbox reads, acks, SCAN). */
@@ -66,36 +65,6 @@ function stripAnalytics(intent: OutboxIntent): OutboxIntent {
 const OUTBOX_BATCH = 500;
 /** Ready-list entries taken per round trip. */
 const READY_BATCH = 256;
-/** Keys per SCAN call of the sweep. */
-const SCAN_COUNT = 1000;
-
-/** Takes or renews the sweep lease (KEYS[1]) for ARGV[1] for ARGV[2] ms; 1 when held. */
-const SWEEP_LEASE = `
-local holder = redis.call('GET', KEYS[1])
-if holder == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
-if not holder then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
-return 0
-`;
-/** Gives the lease back if ARGV[1] holds it. */
-const SWEEP_RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`;
-
-interface RelayCommands {
-  relaySweepLease(key: string, id: string, ttlMs: string): Promise<number>;
-  relaySweepRelease(key: string, id: string): Promise<number>;
-}
-const defined = new WeakSet<object>();
-function relayCommands(redis: RedisClient): RedisClient & RelayCommands {
-  if (!defined.has(redis)) {
-    redis.defineCommand("relaySweepLease", { numberOfKeys: 1, lua: SWEEP_LEASE });
-    redis.defineCommand("relaySweepRelease", { numberOfKeys: 1, lua: SWEEP_RELEASE });
-    defined.add(redis);
-  }
-  return redis as RedisClient & RelayCommands;
-}
-
 /** Starts the outbox relay: ready-list consumer, in-process wake-ups and a periodic sweep. */
 export function startRelay(o: RelayOptions): Relay {
   const now = o.now ?? Date.now;
@@ -236,79 +205,35 @@ export function startRelay(o: RelayOptions): Relay {
     }
   };
 
-  const outboxPattern = `${o.keys.prefix}{*}:outbox`;
-  const accountOf = (key: string) => key.slice(o.keys.prefix.length + 1, -"}:outbox".length);
-  const masters = () => (o.redis instanceof Cluster ? o.redis.nodes("master") : [o.redis]);
-  const sweep = async (): Promise<number> => {
-    let total = 0;
-    for (const node of masters()) {
-      let cursor = "0";
-      do {
-        const [next, found] = await node.scan(cursor, "MATCH", outboxPattern, "COUNT", SCAN_COUNT);
-        cursor = next;
-        for (const key of found) total += await relayAccount(accountOf(key));
-      } while (cursor !== "0" && !closed);
-    }
-    return total;
-  };
-
-  // The background sweep is only a safety net (the ready list and in-process hand-offs move
-  // everything else), so it is paced: one process at a time holds a lease, and each tick it
-  // examines a bounded number of keys, resuming the SCAN cursor of each master next tick. A full
-  // pass over N keys takes N / sweepKeysPerTick ticks; its cost does not grow with the keyspace
-  // or with the number of worker processes.
-  const intervalMs = o.sweepIntervalMs ?? 2000;
-  const callsPerTick = Math.max(1, Math.ceil((o.sweepKeysPerTick ?? 20_000) / SCAN_COUNT));
-  const leaseId = randomUUID();
-  const cursors = new Map<string, string>();
-  const nodeName = (node: RedisClient) =>
-    node instanceof Cluster ? "cluster" : `${node.options.host ?? ""}:${node.options.port ?? ""}`;
-  const sweepStep = async (): Promise<number> => {
-    const held = await relayCommands(o.redis).relaySweepLease(
-      o.keys.global.sweepLease,
-      leaseId,
-      String(intervalMs * 3),
-    );
-    if (held !== 1) return 0;
-    let total = 0;
-    let calls = 0;
-    for (const node of masters()) {
-      const name = nodeName(node);
-      let cursor = cursors.get(name) ?? "0";
-      do {
-        const [next, found] = await node.scan(cursor, "MATCH", outboxPattern, "COUNT", SCAN_COUNT);
-        cursor = next;
-        calls++;
-        for (const key of found) total += await relayAccount(accountOf(key));
-      } while (cursor !== "0" && calls < callsPerTick && !closed);
-      cursors.set(name, cursor);
-      if (calls >= callsPerTick) break;
-    }
-    return total;
-  };
+  const sweeper = outboxSweep({
+    redis: o.redis,
+    keys: o.keys,
+    relayAccount,
+    intervalMs: o.sweepIntervalMs ?? 2000,
+    keysPerTick: o.sweepKeysPerTick ?? 20_000,
+    stopped: () => closed,
+  });
 
   const listening = listen();
   let sweeping: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
-    sweeping = sweepStep().catch((e) => o.logger.warn({ err: String(e) }, "outbox sweep failed"));
-  }, intervalMs);
+    sweeping = sweeper.step().catch((e) => o.logger.warn({ err: String(e) }, "outbox sweep failed"));
+  }, o.sweepIntervalMs ?? 2000);
   timer.unref?.();
 
   return {
     wake,
     relayCommitted,
     relayAccount,
-    sweep,
-    sweepStep,
+    sweep: sweeper.full,
+    sweepStep: sweeper.step,
     async close() {
       closed = true;
       clearInterval(timer);
       o.blocking.disconnect();
       await listening;
       await Promise.allSettled([...running.values(), ...committing, sweeping]);
-      await relayCommands(o.redis)
-        .relaySweepRelease(o.keys.global.sweepLease, leaseId)
-        .catch(() => {});
+      await sweeper.release();
     },
   };
 }
