@@ -46,8 +46,6 @@ export interface OutboxSweepOptions {
 }
 
 export interface OutboxSweep {
-  /** Scans every master (the whole keyspace) for non-empty outboxes and relays them. */
-  full(): Promise<number>;
   /** One paced tick; 0 without the lease. */
   step(): Promise<number>;
   /** Gives the lease back (on close). */
@@ -79,15 +77,6 @@ export function outboxSweep(o: OutboxSweepOptions): OutboxSweep {
   };
 
   return {
-    async full() {
-      const moved = { n: 0 };
-      for (const node of masters()) {
-        let cursor = "0";
-        do cursor = await scanOnce(node, cursor, moved);
-        while (cursor !== "0" && !o.stopped());
-      }
-      return moved.n;
-    },
     async step() {
       const held = await sweepCommands(o.redis).relaySweepLease(
         o.keys.global.sweepLease,

@@ -43,8 +43,6 @@ export interface Relay {
   relayCommitted(accountId: string, values: readonly string[], intents?: readonly OutboxIntent[]): void;
   /** Moves an account's outbox into BullMQ now; resolves with the number of intents moved. */
   relayAccount(accountId: string): Promise<number>;
-  /** Scans every master (the whole keyspace) for non-empty outboxes and relays them. */
-  sweep(): Promise<number>;
   /**
    * One paced step of the background sweep: when this process holds the sweep lease, examines
    * up to `sweepKeysPerTick` more keys (resuming where the last step stopped) and relays the
@@ -225,7 +223,6 @@ export function startRelay(o: RelayOptions): Relay {
     wake,
     relayCommitted,
     relayAccount,
-    sweep: sweeper.full,
     sweepStep: sweeper.step,
     async close() {
       closed = true;
