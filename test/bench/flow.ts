@@ -35,6 +35,17 @@ const pct = (xs: number[], p: number) => {
 const CONCURRENCY = Number(process.env.BENCH_FLOW_CONCURRENCY ?? 16);
 const round = (x: number) => Math.round(x * 100) / 100;
 
+/** The throughput runs' flow: each step job arms a 1-week wait (one delayed job, one CAS). */
+export const STEADY_STATE_FLOW: FlowDefinition = {
+  id: "bench-tp",
+  name: "bench",
+  reroute: "never",
+  steps: [
+    { id: "pause", type: "wait", title: "Pause", duration: "P7D" },
+    { id: "end", type: "end", title: "End" },
+  ],
+};
+
 export async function benchFlow(redisUrl: string): Promise<Record<string, number>> {
   const secrets = parseWebhookSecrets(generateWebhookSecret());
   if (!secrets.ok) throw new Error("secret");
@@ -63,17 +74,8 @@ export async function benchFlow(redisUrl: string): Promise<Record<string, number
       { id: "end", type: "end", title: "End" },
     ],
   };
-  const tpFlow: FlowDefinition = {
-    id: "bench-tp",
-    name: "bench",
-    reroute: "never",
-    steps: [
-      { id: "pause", type: "wait", title: "Pause", duration: "P7D" },
-      { id: "end", type: "end", title: "End" },
-    ],
-  };
   const rules = await memoryRules([
-    { flow: tpFlow, version: 1 },
+    { flow: STEADY_STATE_FLOW, version: 1 },
     { flow: actionFlow, version: 1 },
     { flow: delayFlow, version: 1 },
   ]);
@@ -145,7 +147,9 @@ export async function benchFlow(redisUrl: string): Promise<Record<string, number
     const bareRuns: RunFigures[] = [];
     const produceRuns: RunFigures[] = [];
     for (let r = 0; r < 3; r++) {
-      flowRuns.push(await stepThroughput(redisUrl, k, rules, secrets.value, tpFlow, m, `tp${r}-`, false));
+      flowRuns.push(
+        await stepThroughput(redisUrl, k, rules, secrets.value, STEADY_STATE_FLOW, m, `tp${r}-`, false),
+      );
       bareRuns.push(await bareThroughput(redisUrl, k, m, false));
       produceRuns.push(await bareThroughput(redisUrl, k, m, false, true));
     }
@@ -167,7 +171,16 @@ export async function benchFlow(redisUrl: string): Promise<Record<string, number
 
     // 4. Commands clients send per step (MONITOR on, so untimed; a pipeline counts each command).
     const small = 500;
-    const mon = await stepThroughput(redisUrl, k, rules, secrets.value, tpFlow, small, "mon", true);
+    const mon = await stepThroughput(
+      redisUrl,
+      k,
+      rules,
+      secrets.value,
+      STEADY_STATE_FLOW,
+      small,
+      "mon",
+      true,
+    );
     const bareMon = await bareThroughput(redisUrl, k, small, true);
     out.flowClientCmdsPerStep = round(mon.clientCommands / small);
     out.bareClientCmdsPerJob = round(bareMon.clientCommands / small);
@@ -238,7 +251,7 @@ async function watch(redisUrl: string, monitor: boolean) {
 }
 
 /** Writes n instances at their first step, pipelined, and queues their step.enter jobs (addBulk). */
-export async function seedInstances(
+async function seedInstances(
   redis: RedisClient,
   k: Keys,
   queue: Queue<FlowJobData>,
@@ -308,12 +321,15 @@ export async function stepThroughput(
   n: number,
   tag: string,
   monitor: boolean,
+  /** Wraps only the worker's run, after seeding (test/bench/flow-profile.ts starts a CPU profile). */
+  around?: { start(): Promise<void>; stop(): Promise<void> },
 ): Promise<RunFigures> {
   const redis = await connect(redisUrl);
   const prefix = `{${k.prefix}q}`;
   const name = `bench-${tag}-${Date.now()}`;
   const queue = createFlowQueue({ connection: redis, prefix, name });
   await seedInstances(redis, k, queue, flow, n, tag);
+  await around?.start();
   const w = await watch(redisUrl, monitor);
   const t0 = performance.now();
   const workers = await startWorkers({
@@ -333,6 +349,7 @@ export async function stepThroughput(
     await until(async () => ((await queue.getCompletedCount()) >= n ? true : undefined), 120_000, tag);
     const seconds = (performance.now() - t0) / 1000;
     const figures = await w.stop();
+    await around?.stop();
     // Every instance armed its wait exactly once, and every timer job is queued.
     for (let i = 0; i < n; i += Math.max(1, Math.floor(n / 50))) {
       const s = await loadInstance({ redis, keys: k }, `${tag}${i}`, `fi_${tag}${i}`);
@@ -353,7 +370,7 @@ export async function stepThroughput(
  * also adds one delayed job to a second queue (batched per event-loop turn with addBulk, with the
  * relay's job options): what BullMQ alone costs a step that schedules its next step.
  */
-export async function bareThroughput(
+async function bareThroughput(
   redisUrl: string,
   k: Keys,
   n: number,

@@ -8,9 +8,10 @@ import { encodeInstance } from "../../src/adapters/redis/instance-codec.js";
 import type { Keys } from "../../src/adapters/redis/keys.js";
 import { type OutboxIntent, stepJobId } from "../../src/core/flow/instance.js";
 import { noTelemetry, silentLogger, systemClock } from "../../src/core/ports.js";
+import type { RulesRuntime } from "../../src/core/rules-runtime.js";
 import type { FlowDefinition } from "../../src/core/ruleset/schemas.js";
 import { generateWebhookSecret, parseWebhookSecrets } from "../../src/core/signing/standard-webhooks.js";
-import { startWorkers } from "../../src/worker/index.js";
+import { startWorkers, type WorkerOptions } from "../../src/worker/index.js";
 import { connect, createInstance, memoryRules, testKeys, until } from "./flow-support.js";
 
 const url = inject("redisUrl");
@@ -42,6 +43,29 @@ async function orphan(redis: RedisClient, k: Keys, accountId: string): Promise<s
     .rpush(k.account.outbox(accountId), JSON.stringify(intent))
     .exec();
   return id;
+}
+
+/** A worker (relay in-process, no subscribers) on the test Redis, on queue `name` of `k`'s prefix. */
+async function startTestWorkers(
+  k: Keys,
+  rules: RulesRuntime,
+  name: string,
+  extra: Partial<WorkerOptions> = {},
+) {
+  const secrets = parseWebhookSecrets(generateWebhookSecret());
+  if (!secrets.ok) throw new Error("secret");
+  return startWorkers({
+    redisTarget: { urls: [url], cluster: false },
+    keys: k,
+    queuePrefix: `{${k.prefix}q}`,
+    queueName: name,
+    rules,
+    clock: systemClock,
+    logger: silentLogger,
+    telemetry: noTelemetry,
+    outbound: { secrets: secrets.value, allowedHosts: ["127.0.0.1"], subscribers: [] },
+    ...extra,
+  });
 }
 
 describe("the outbox sweep", () => {
@@ -128,8 +152,6 @@ describe("the outbox sweep", () => {
 
 describe("a stale step job", () => {
   it("relays what a crashed worker committed but never relayed, without waiting for the sweep", async () => {
-    const secrets = parseWebhookSecrets(generateWebhookSecret());
-    if (!secrets.ok) throw new Error("secret");
     const redis = await connect(url);
     const k = testKeys();
     const rules = await memoryRules([{ flow: holdFlow, version: 1 }]);
@@ -158,18 +180,7 @@ describe("a stale step job", () => {
     const retried: FlowJobData = { ...lost, id: stepJobId(s.id, "hold", 1), rev: 1 };
     await queue.add(retried.kind, retried, jobOptions(retried, Date.now()));
 
-    const workers = await startWorkers({
-      redisTarget: { urls: [url], cluster: false },
-      keys: k,
-      queuePrefix: prefix,
-      queueName: "stale",
-      rules,
-      clock: systemClock,
-      logger: silentLogger,
-      telemetry: noTelemetry,
-      outbound: { secrets: secrets.value, allowedHosts: ["127.0.0.1"], subscribers: [] },
-      sweepIntervalMs: 60_000,
-    });
+    const workers = await startTestWorkers(k, rules, "stale", { sweepIntervalMs: 60_000 });
     try {
       await until(
         async () => ((await queue.getJobState(lost.id)) === "completed" ? true : undefined),
@@ -191,8 +202,6 @@ describe("a stale step job", () => {
 
 describe("a worker without WEBHOOK_SUBSCRIBERS", () => {
   it("runs a flow to completed without queueing a notification job nobody would receive", async () => {
-    const secrets = parseWebhookSecrets(generateWebhookSecret());
-    if (!secrets.ok) throw new Error("secret");
     const redis = await connect(url);
     const k = testKeys();
     const quick: FlowDefinition = {
@@ -207,18 +216,7 @@ describe("a worker without WEBHOOK_SUBSCRIBERS", () => {
     const rules = await memoryRules([{ flow: quick, version: 1 }]);
     const prefix = `{${k.prefix}q}`;
     const queue = createFlowQueue({ connection: redis, prefix, name: "quiet" });
-    const workers = await startWorkers({
-      redisTarget: { urls: [url], cluster: false },
-      keys: k,
-      queuePrefix: prefix,
-      queueName: "quiet",
-      rules,
-      clock: systemClock,
-      logger: silentLogger,
-      telemetry: noTelemetry,
-      outbound: { secrets: secrets.value, allowedHosts: ["127.0.0.1"], subscribers: [] },
-      durationScale: 0.01,
-    });
+    const workers = await startTestWorkers(k, rules, "quiet", { durationScale: 0.01 });
     try {
       await createInstance(redis, k, { accountId: "quiet", instanceId: "fi_quiet", flow: quick });
       workers.wake("quiet");
