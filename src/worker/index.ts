@@ -78,7 +78,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
     rules: opts.rules,
     clock: opts.clock,
     wake,
-    relay: (accountId, values, intents) => relay?.relayCommitted(accountId, values, intents),
+    relay: (accountId, values) => relay?.relayCommitted(accountId, values),
     ...(opts.durationScale !== undefined ? { durationScale: opts.durationScale } : {}),
   };
   relay = startRelay({

@@ -40,7 +40,7 @@ export interface Relay {
    * Moves outbox values this process just committed straight to the queue, then acks them (no
    * outbox read, no ready-list hop); on failure they stay in the outbox for a wake-up or the sweep.
    */
-  relayCommitted(accountId: string, values: readonly string[], intents?: readonly OutboxIntent[]): void;
+  relayCommitted(accountId: string, values: readonly string[]): void;
   /** Moves an account's outbox into BullMQ now; resolves with the number of intents moved. */
   relayAccount(accountId: string): Promise<number>;
   /**
@@ -126,17 +126,12 @@ export function startRelay(o: RelayOptions): Relay {
 
   // Intents committed by this process, gathered over one event-loop turn: one addBulk moves them
   // all, then each account's outbox is acked.
-  // The intents themselves ride along when the committer has them (no JSON.parse of its own values).
-  let committed: {
-    accountId: string;
-    values: readonly string[];
-    intents?: readonly OutboxIntent[];
-  }[] = [];
+  let committed: { accountId: string; values: readonly string[] }[] = [];
   const flushCommitted = async () => {
     const batch = committed;
     committed = [];
     try {
-      await enqueue(batch.flatMap((b) => b.intents ?? b.values.map((v) => JSON.parse(v) as OutboxIntent)));
+      await enqueue(batch.flatMap((b) => b.values.map((v) => JSON.parse(v) as OutboxIntent)));
     } catch (e) {
       o.logger.warn({ err: String(e) }, "outbox relay failed; retrying from the outbox");
       for (const b of batch) wake(b.accountId);
@@ -145,13 +140,9 @@ export function startRelay(o: RelayOptions): Relay {
     // Not acked: the outbox still holds them; relaying them again finds their jobs already there.
     for (const accountId of await ackOutboxes(o, batch)) wake(accountId);
   };
-  const relayCommitted = (
-    accountId: string,
-    values: readonly string[],
-    intents?: readonly OutboxIntent[],
-  ) => {
+  const relayCommitted = (accountId: string, values: readonly string[]) => {
     if (closed || values.length === 0) return;
-    committed.push({ accountId, values, ...(intents ? { intents } : {}) });
+    committed.push({ accountId, values });
     if (committed.length > 1) return;
     const p: Promise<void> = new Promise<void>((r) => setImmediate(r))
       .then(flushCommitted)

@@ -38,7 +38,7 @@ export interface FlowStoreDeps {
    * moves them to the queue and acks them. When set, the commit neither pushes the global ready
    * list nor calls `wake` (a crash in between leaves them in the outbox for the sweep).
    */
-  readonly relay?: (accountId: string, values: readonly string[], intents: readonly OutboxIntent[]) => void;
+  readonly relay?: (accountId: string, values: readonly string[]) => void;
 }
 
 export type TransitionFailure = Refusal | "unknown_instance" | "unknown_flow";
@@ -51,11 +51,7 @@ export async function loadInstance(
   accountId: string,
   instanceId: string,
 ) {
-  const key = deps.keys.account.instance(accountId, instanceId);
-  const state = await deps.redis.hget(key, "state");
-  if (state) return JSON.parse(state) as InstanceState;
-  // No compact state: a hash in the older per-field form, or no instance at all.
-  return decodeInstance(await deps.redis.hgetall(key));
+  return decodeInstance(await deps.redis.hgetall(deps.keys.account.instance(accountId, instanceId)));
 }
 
 /** Every instance of an account (via its subjects hash). */
@@ -145,7 +141,7 @@ async function commit(
   }
   args.push(String(values.length), ...values);
   const reply = await flowCommands(deps.redis).flowCommit(deps.keys.account.meta(accountId), ...args);
-  if (reply[0] === "ok" && values.length > 0) afterOutbox(deps, accountId, values, intents);
+  if (reply[0] === "ok" && values.length > 0) afterOutbox(deps, accountId, values);
   // Analytics (issue 10): step/flow events and the due index; best effort, not awaited.
   if (reply[0] === "ok" && updates.length > 0)
     recordTransitions(
@@ -161,14 +157,9 @@ async function commit(
  * Best-effort wake-ups after an outbox append: straight to the in-process relay when there is one,
  * else the global ready list (other processes) and the in-process wake-up.
  */
-function afterOutbox(
-  deps: FlowStoreDeps,
-  accountId: string,
-  values: readonly string[],
-  intents: readonly OutboxIntent[],
-): void {
+function afterOutbox(deps: FlowStoreDeps, accountId: string, values: readonly string[]): void {
   if (deps.relay) {
-    deps.relay(accountId, values, intents);
+    deps.relay(accountId, values);
     return;
   }
   deps.redis.lpush(deps.keys.global.ready, accountId).catch(() => {});
