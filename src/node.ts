@@ -72,6 +72,7 @@ async function main(): Promise<void> {
     ...(config.hubspotClientSecret ? [config.hubspotClientSecret] : []),
     ...(config.salesforce ? [config.salesforce.token] : []),
   ]);
+  for (const w of config.warnings) logger.warn({}, w);
 
   let target: RedisTarget;
   let stopLocal = async () => {};

@@ -79,7 +79,7 @@ describe("bad configuration stops the start with one line", () => {
     ["WEBHOOK_SUBSCRIBERS", { WEBHOOK_SUBSCRIBERS: "ftp://x.example" }],
     ["DECISION_TTL_DAYS", { DECISION_TTL_DAYS: "a month" }],
     ["LOG_LEVEL", { LOG_LEVEL: "loud" }],
-    ["ROUTER_API_TOKEN", { ROUTER_API_TOKEN: "short" }],
+    ["ROUTER_API_TOKEN", { ROUTER_API_TOKEN: "," }],
   ] as const)("exits 1 with one line naming %s", async (variable, env) => {
     const run = await runToExit({ ...base(), ...env });
     expectOneLine(run, new RegExp(`^configuration error: ${variable} `));

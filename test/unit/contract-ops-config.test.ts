@@ -62,6 +62,23 @@ describe("environment parsing (CONTRACT.md Running it)", () => {
     expect(c.publicKeys).toEqual(["pk-one-0123456789", "pk-two-0123456789"]);
   });
 
+  it("accepts short tokens (the contract sets no length) and warns about them without their value", () => {
+    const c = config({
+      ROUTER_API_TOKEN: "t1",
+      ROUTER_PUBLIC_KEY: "pk",
+      SALESFORCE_ORG_IDS: "00D000000000001AAA",
+      SALESFORCE_TOKEN: "s",
+    });
+    expect(c.apiTokens).toEqual(["t1"]);
+    expect(c.publicKeys).toEqual(["pk"]);
+    expect(c.salesforce?.token).toBe("s");
+    expect(c.warnings).toEqual([
+      "ROUTER_API_TOKEN holds a value shorter than 16 characters: easy to guess",
+      "ROUTER_PUBLIC_KEY holds a value shorter than 16 characters: easy to guess",
+    ]);
+    expect(config({}).warnings).toEqual([]);
+  });
+
   it("accepts a space list of whsec_ secrets, the first signing outbound", () => {
     const c = config({
       HANDOVER_WEBHOOK_SECRET: "whsec_aGVsbG8= whsec_d29ybGQ=",
