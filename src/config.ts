@@ -92,20 +92,17 @@ const whsecList = list(/[\s,]+/).pipe(
   z.array(z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be whsec_<base64>")).min(1),
 );
 
+/** Bearer tokens: a comma list (rotation); any length is accepted, short ones are warned about. */
+const tokenList = commaList.pipe(z.array(z.string()).min(1, "holds no value"));
+
 const envSchema = z.object({
   NODE_ENV: z.string().optional(),
   PORT: intIn(1, 65535).default(8787),
   REDIS_URL: redisUrl.optional(),
   RULES_DIR: z.string().min(1).default("./rules"),
-  ROUTER_API_TOKEN: commaList
-    .pipe(z.array(z.string()).min(1, "holds no value"))
-    .optional(),
-  ROUTER_PUBLIC_KEY: commaList
-    .pipe(z.array(z.string()).min(1, "holds no value"))
-    .optional(),
-  ROUTER_ADMIN_TOKEN: commaList
-    .pipe(z.array(z.string()).min(1, "holds no value"))
-    .optional(),
+  ROUTER_API_TOKEN: tokenList.optional(),
+  ROUTER_PUBLIC_KEY: tokenList.optional(),
+  ROUTER_ADMIN_TOKEN: tokenList.optional(),
   HANDOVER_WEBHOOK_SECRET: whsecList.optional(),
   PUBLIC_BASE_URL: httpUrl.optional(),
   RULES_AUTOPUBLISH: bool.default(true),
