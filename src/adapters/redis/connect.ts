@@ -31,8 +31,18 @@ function optionsFor(role: ConnectionRole, url: URL): RedisOptions {
   return { ...base, maxRetriesPerRequest: null };
 }
 
-/** Creates (but does not connect) a client for one Redis or a Redis Cluster. */
+/**
+ * Creates (but does not connect) a client for one Redis or a Redis Cluster. Connection errors
+ * surface through failed commands, `/readyz` and `router_redis_up`; the listener keeps ioredis
+ * from printing "Unhandled error event" to stderr on every reconnect attempt of an outage.
+ */
 export function createRedis(target: RedisTarget, role: ConnectionRole): RedisClient {
+  const client = newClient(target, role);
+  client.on("error", () => {});
+  return client;
+}
+
+function newClient(target: RedisTarget, role: ConnectionRole): RedisClient {
   const first = new URL(target.urls[0]!);
   const options = optionsFor(role, first);
   if (target.cluster) {
