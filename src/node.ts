@@ -4,10 +4,12 @@
  */
 
 import { readdirSync } from "node:fs";
+import type { Server } from "node:http";
 import { resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { createLogger } from "./adapters/logger.js";
 import { createMetrics } from "./adapters/metrics.js";
+import { answerClientErrors } from "./adapters/node/client-error.js";
 import { connectRedis, createRedis, evictionPolicy, type RedisTarget } from "./adapters/redis/connect.js";
 import { keys as buildKeys } from "./adapters/redis/keys.js";
 import { resolveLocalRedis } from "./adapters/redis/local-server.js";
@@ -125,6 +127,7 @@ async function main(): Promise<void> {
       { fetch: node.app.fetch, port: config.port, hostname: process.env.HOST ?? "0.0.0.0" },
       (info) => logger.info({ port: info.port, role }, "onboarding-router listening"),
     );
+    answerClientErrors(server as Server);
     server.once("error", (e: NodeJS.ErrnoException) => {
       const why =
         e.code === "EADDRINUSE" ? "is already in use" : `cannot be listened on (${e.code ?? e.message})`;

@@ -11,7 +11,8 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"
 const pool = new Uint8Array(12 * 1024);
 let poolAt = pool.length;
 
-function newRequestId(): string {
+/** A fresh request id (`req_` + 24 hex digits). */
+export function newRequestId(): string {
   if (poolAt === pool.length) {
     crypto.getRandomValues(pool);
     poolAt = 0;

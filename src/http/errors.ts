@@ -2,7 +2,7 @@ import type { Context } from "hono";
 
 /** The closed table of problem codes and their HTTP statuses (CONTRACT.md "Errors"). */
 export const PROBLEMS = {
-  bad_request: { status: 400, title: "Request body is not valid JSON" },
+  bad_request: { status: 400, title: "Malformed request" },
   unauthorized: { status: 401, title: "Authentication required" },
   forbidden: { status: 403, title: "Not allowed" },
   not_found: { status: 404, title: "Not found" },
