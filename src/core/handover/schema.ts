@@ -4,8 +4,10 @@ import { SUBJECT_ID_PATTERN } from "../ids.js";
 /**
  * The canonical sales→service handover (CONTRACT.md "POST /v1/handover").
  *
- * Every object is strict: an unknown key is a 422 naming its path, as Stripe does for unknown
- * params, so a typo (`acountId`) is caught instead of silently dropped. Strings are kept verbatim
+ * Unknown keys are ignored and not stored: a handover is a webhook, and a sender that adds a field
+ * (a CRM mapping, a newer integration) must not have every delivery refused and retried until it
+ * gives up (the webhook convention: consumers ignore fields they do not know). Required fields
+ * still catch typos of themselves (`acountId` → `accountId: required`). Strings are kept verbatim
  * (no trim). Bounds keep hostile input cheap to reject before it reaches storage or rules.
  */
 
@@ -55,14 +57,19 @@ const isoDateOrDateTime = z
   });
 
 export const contactSchema = z
-  .strictObject({
-    email: z.email({ error: "expected an email address" }).max(320),
+  .object({
+    // Permissive on purpose: CRMs hold addresses a strict RFC/TLD check refuses (`ops@intranet`),
+    // and refusing one would lose the whole handover; the address is only stored, never mailed.
+    email: z
+      .string()
+      .max(320)
+      .regex(/^[^\s@]+@[^\s@]+$/, "expected an email address"),
     name: text().optional(),
     role: z.enum(CONTACT_ROLES, { error: `expected one of ${CONTACT_ROLES.join(", ")}` }),
   })
   .meta({ description: "A person on the customer's side and their part in the onboarding." });
 
-export const accountSchema = z.strictObject({
+export const accountSchema = z.object({
   name: text().meta({ description: "The customer company's name, as sent." }),
   industry: text().meta({
     description:
@@ -78,7 +85,7 @@ export const accountSchema = z.strictObject({
     .meta({ description: "The customer company's own yearly revenue (not the deal value)." }),
 });
 
-export const dealSchema = z.strictObject({
+export const dealSchema = z.object({
   id: text(256),
   amount: z
     .number({ error: "expected a number" })
@@ -94,7 +101,7 @@ export const dealSchema = z.strictObject({
   termMonths: z.int().min(1).max(600).optional(),
 });
 
-export const requirementsSchema = z.strictObject({
+export const requirementsSchema = z.object({
   sso: z.boolean().optional(),
   integrations: z.array(text()).max(MAX_LIST).optional(),
   dataResidency: text().optional(),
@@ -118,7 +125,7 @@ export const canonicalHandoverExample = {
 } as const;
 
 export const canonicalHandoverSchema = z
-  .strictObject({
+  .object({
     accountId: z
       .string()
       .regex(SUBJECT_ID_PATTERN, "expected 1–128 characters of A-Z a-z 0-9 . _ : @ -")
@@ -135,7 +142,7 @@ export const canonicalHandoverSchema = z
   })
   .meta({
     description:
-      "The canonical sales→service handover. Unknown keys are rejected (422); strings are stored verbatim.",
+      "The canonical sales→service handover. Unknown keys are ignored and not stored; strings are stored verbatim.",
     example: canonicalHandoverExample,
   });
 

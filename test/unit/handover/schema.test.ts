@@ -12,6 +12,12 @@ function pathsOf(input: unknown): string[] {
   return result.ok ? [] : result.error.map((i) => i.path);
 }
 
+function parseOk(input: unknown) {
+  const result = parseCanonicalHandover(input);
+  if (!result.ok) throw new Error(JSON.stringify(result.error));
+  return result.value;
+}
+
 describe("the canonical handover schema", () => {
   it("accepts the documented example", () => {
     expect(parseCanonicalHandover(example()).ok).toBe(true);
@@ -86,12 +92,36 @@ describe("the canonical handover schema", () => {
     expect(pathsOf(input)).toEqual(["accountId"]);
   });
 
-  it("rejects unknown keys at every level, naming each one", () => {
+  it("ignores unknown keys at every level and keeps none of them (a sender may add fields)", () => {
     const input = example();
-    input.acountId = "typo";
-    input.deal.discount = 10;
+    input.source = "zapier";
+    input.deal.stage = "closedwon";
     input.contacts[0].phone = "+1";
-    expect(pathsOf(input).sort()).toEqual(["acountId", "contacts.0.phone", "deal.discount"]);
+    input.account.website = "https://acme.example";
+    input.requirements.sla = "gold";
+    const result = parseCanonicalHandover(input);
+    if (!result.ok) throw new Error(JSON.stringify(result.error));
+    expect(result.value).toEqual(parseOk(example()));
+    expect(JSON.stringify(result.value)).not.toMatch(/zapier|closedwon|\+1|website|gold/);
+  });
+
+  it("still names a misspelt required field", () => {
+    const { accountId: _a, ...input } = example();
+    input.acountId = "acme-corp";
+    expect(pathsOf(input)).toEqual(["accountId"]);
+  });
+
+  it("accepts the addresses CRMs hold that a strict check refuses, and refuses what is no address", () => {
+    for (const email of ["ops@intranet", "x@y.z", "first.last+tag@sub.example.co.uk"]) {
+      const input = example();
+      input.contacts[0].email = email;
+      expect(pathsOf(input)).toEqual([]);
+    }
+    for (const email of ["no-at-sign", "two@@x", "a b@x.example", "@x.example", "x@"]) {
+      const input = example();
+      input.contacts[0].email = email;
+      expect(pathsOf(input)).toEqual(["contacts.0.email"]);
+    }
   });
 
   it("reports every fault at once", () => {
