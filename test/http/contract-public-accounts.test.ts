@@ -77,6 +77,11 @@ describe("GET /v1/accounts/:accountId", () => {
     expect(Object.keys(body).sort()).toEqual(["accountId", "handover", "instances"]);
     expect(body.accountId).toBe(accountId);
     expect(new Date(body.handover.receivedAt).toISOString()).toBe(body.handover.receivedAt);
+    // The handover as sent (strings verbatim, every field), plus its id, source and gaps.
+    const sent = bankHandover(accountId);
+    expect(body.handover).toMatchObject({ ...sent, source: "webhook" });
+    expect(body.handover.handoverId).toMatch(/\S/);
+    expect(Array.isArray(body.handover.gaps)).toBe(true);
     expect(body.instances).toHaveLength(1);
     const i = body.instances[0];
     expect(Object.keys(i).sort()).toEqual([

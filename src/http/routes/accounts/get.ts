@@ -2,6 +2,7 @@ import { z } from "zod";
 import { readAccount } from "../../../adapters/redis/account-read.js";
 import { computeHandoverGaps, type HandoverView } from "../../../core/facts.js";
 import type { HistoryEntry, InstanceState } from "../../../core/flow/instance.js";
+import { canonicalHandoverSchema } from "../../../core/handover/schema.js";
 import type { Endpoint } from "../../context.js";
 import type { RouterServices } from "../../services.js";
 import { accountNotFound, accountParams, parseParams } from "./params.js";
@@ -34,19 +35,21 @@ const instanceView = z.object({
 export const accountViewSchema = z
   .object({
     accountId: z.string(),
-    handover: z
-      .object({
+    handover: canonicalHandoverSchema
+      .extend({
         handoverId: z.string().optional(),
         receivedAt: z.string(),
-        account: z.record(z.string(), z.unknown()).optional(),
-        gaps: z.array(z.string()),
+        source: z.string().optional().meta({ description: "webhook (canonical), hubspot or salesforce" }),
+        gaps: z.array(z.string()).meta({ description: "what the handover lacks (handoverGaps)" }),
       })
+      .meta({ description: "The latest handover as received (strings verbatim), with its gaps." })
       .optional(),
     instances: z.array(instanceView),
   })
   .meta({ id: "Account" });
 
 type InstanceView = z.infer<typeof instanceView>;
+type AccountView = z.infer<typeof accountViewSchema>;
 
 async function viewOf(
   svc: RouterServices,
@@ -76,14 +79,14 @@ async function viewOf(
   };
 }
 
-/** `GET /v1/accounts/:accountId`: handover summary, flow instances, current steps, history. */
+/** `GET /v1/accounts/:accountId`: the latest handover, flow instances, current steps, history. */
 export const getAccount: Endpoint<RouterServices> = {
   method: "GET",
   path: "/v1/accounts/:accountId",
   scopes: ["api"],
   openapi: {
     tags: ["accounts"],
-    summary: "An account's handover summary, flow instances, current steps and history",
+    summary: "An account's latest handover, flow instances, current steps and history",
     request: { params: accountParams },
     responses: {
       200: { description: "the account", content: { "application/json": { schema: accountViewSchema } } },
@@ -96,16 +99,10 @@ export const getAccount: Endpoint<RouterServices> = {
     if (!snapshot) throw accountNotFound(accountId);
     const instances = await Promise.all(snapshot.instances.map((i) => viewOf(svc, i.state, i.history)));
     const rawHandover = snapshot.handover;
-    let handover: z.infer<typeof accountViewSchema>["handover"];
+    let handover: AccountView["handover"];
     if (rawHandover) {
-      const h = JSON.parse(rawHandover) as HandoverView & { handoverId?: string; receivedAt?: string };
-      const a = h.account ?? {};
-      handover = {
-        ...(h.handoverId ? { handoverId: h.handoverId } : {}),
-        receivedAt: h.receivedAt ?? "",
-        account: { name: a.name, industry: a.industry, region: a.region, employees: a.employees },
-        gaps: computeHandoverGaps(h),
-      };
+      const h = JSON.parse(rawHandover) as NonNullable<AccountView["handover"]> & HandoverView;
+      handover = { ...h, receivedAt: h.receivedAt ?? "", gaps: computeHandoverGaps(h) };
     }
     return c.json({ accountId, ...(handover ? { handover } : {}), instances }, 200, {
       "cache-control": "no-store",
