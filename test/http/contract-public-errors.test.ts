@@ -215,7 +215,8 @@ describe("hostile JSON bodies on /v1/route", () => {
 });
 
 describe("ids", () => {
-  const bad = ["", "a b", "é", "acme/x", "x".repeat(129), "a\u0000b", "😀", "a#b", "a%2Fb"];
+  // "." and ".." fit the character class but are path segments no client can address.
+  const bad = ["", "a b", "é", "acme/x", "x".repeat(129), "a\u0000b", "😀", "a#b", "a%2Fb", ".", ".."];
   it("answers every malformed accountId in a /v1/route body with 422 at accountId", async () => {
     for (const id of bad) {
       const p = await problemOf(
@@ -237,6 +238,20 @@ describe("ids", () => {
         "validation_failed",
       );
       expect((p.errors as { path: string }[])[0]?.path).toBe("userId");
+    }
+  });
+  it("accepts ids made of dots other than . and .., and reads them back by path", async () => {
+    for (const id of ["...", ".a", "a.."]) {
+      const res = await post(
+        "/v1/route",
+        JSON.stringify({ accountId: id, survey: { answers: VALID_ANSWERS } }),
+      );
+      expect(res.status).toBe(200);
+      const g = await t.app.request(`/v1/accounts/${id}`, {
+        headers: { authorization: `Bearer ${t.tokens.api}` },
+      });
+      expect(g.status).toBe(200);
+      expect((await g.json()).accountId).toBe(id);
     }
   });
   it("accepts an id of exactly 128 allowed characters, with every allowed symbol", async () => {

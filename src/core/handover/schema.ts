@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SUBJECT_ID_PATTERN } from "../ids.js";
+import { SUBJECT_ID_MESSAGE, SUBJECT_ID_PATTERN } from "../ids.js";
 
 /**
  * The canonical sales→service handover (CONTRACT.md "POST /v1/handover").
@@ -128,7 +128,7 @@ export const canonicalHandoverSchema = z
   .object({
     accountId: z
       .string()
-      .regex(SUBJECT_ID_PATTERN, "expected 1–128 characters of A-Z a-z 0-9 . _ : @ -")
+      .regex(SUBJECT_ID_PATTERN, SUBJECT_ID_MESSAGE)
       .meta({ description: "The account this handover belongs to." }),
     account: accountSchema,
     deal: dealSchema,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { applyEvent } from "../../../adapters/redis/flow-store.js";
-import { SUBJECT_ID_PATTERN } from "../../../core/ids.js";
+import { SUBJECT_ID_MESSAGE, SUBJECT_ID_PATTERN } from "../../../core/ids.js";
 import { readJson } from "../../body.js";
 import type { Endpoint } from "../../context.js";
 import { ApiError, detailOf, zodFieldErrors } from "../../errors.js";
@@ -16,10 +16,7 @@ export const eventRequestSchema = z
       .string()
       .regex(/^[A-Za-z0-9._:@-]{1,128}$/, "must be 1–128 characters of A-Z a-z 0-9 . _ : @ -")
       .optional(),
-    userId: z
-      .string()
-      .regex(SUBJECT_ID_PATTERN, "must be 1–128 characters of A-Z a-z 0-9 . _ : @ -")
-      .optional(),
+    userId: z.string().regex(SUBJECT_ID_PATTERN, SUBJECT_ID_MESSAGE).optional(),
     stepId: z.string().min(1).max(64).optional(),
     data: z.record(z.string(), z.unknown()).optional(),
   })

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { recordOutcome } from "../../../adapters/analytics/recorder.js";
-import { newId, SUBJECT_ID_PATTERN } from "../../../core/ids.js";
+import { newId, SUBJECT_ID_MESSAGE, SUBJECT_ID_PATTERN } from "../../../core/ids.js";
 import { readJson } from "../../body.js";
 import type { Endpoint } from "../../context.js";
 import { ApiError, detailOf, zodFieldErrors } from "../../errors.js";
@@ -19,10 +19,7 @@ export const outcomeSchema = z
     score: z.number().int().min(0).max(10).optional(),
     value: z.number().finite().optional(),
     at: z.iso.datetime({ offset: true }).optional(),
-    outcomeId: z
-      .string()
-      .regex(SUBJECT_ID_PATTERN, "must be 1–128 characters of A-Z a-z 0-9 . _ : @ -")
-      .optional(),
+    outcomeId: z.string().regex(SUBJECT_ID_PATTERN, SUBJECT_ID_MESSAGE).optional(),
     userId: z.string().regex(SUBJECT_ID_PATTERN).optional(),
     data: z.record(z.string(), z.unknown()).optional(),
   })
@@ -63,11 +60,9 @@ export const postOutcome: Endpoint<RouterServices> = {
     const accountId = c.req.param("accountId") ?? "";
     const body = await readJson(c);
     if (!SUBJECT_ID_PATTERN.test(accountId)) {
-      throw new ApiError(
-        "validation_failed",
-        "accountId: must be 1–128 characters of A-Z a-z 0-9 . _ : @ -",
-        [{ path: "accountId", message: "must be 1–128 characters of A-Z a-z 0-9 . _ : @ -" }],
-      );
+      throw new ApiError("validation_failed", `accountId: ${SUBJECT_ID_MESSAGE}`, [
+        { path: "accountId", message: SUBJECT_ID_MESSAGE },
+      ]);
     }
     const parsed = outcomeSchema.safeParse(body);
     if (!parsed.success) {

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { SUBJECT_ID_PATTERN } from "../../../core/ids.js";
+import { SUBJECT_ID_MESSAGE, SUBJECT_ID_PATTERN } from "../../../core/ids.js";
 import { ApiError, detailOf, zodFieldErrors } from "../../errors.js";
 
-const id = z.string().regex(SUBJECT_ID_PATTERN, "must be 1–128 characters of A-Z a-z 0-9 . _ : @ -");
+const id = z.string().regex(SUBJECT_ID_PATTERN, SUBJECT_ID_MESSAGE);
 
 export const accountParams = z.object({ accountId: id.meta({ example: "acme" }) });
 export const instanceParams = z.object({ accountId: id, instanceId: id.meta({ example: "fi_k3j9" }) });

@@ -2,14 +2,14 @@ import { z } from "zod";
 import { loadRulesetDocument } from "../../../adapters/rules/load.js";
 import { simulateDecision } from "../../../adapters/rules/simulate.js";
 import { CONTACT_ROLES } from "../../../core/handover/schema.js";
-import { SUBJECT_ID_PATTERN } from "../../../core/ids.js";
+import { SUBJECT_ID_MESSAGE, SUBJECT_ID_PATTERN } from "../../../core/ids.js";
 import type { Endpoint } from "../../context.js";
 import { ApiError, detailOf, zodFieldErrors } from "../../errors.js";
 import type { RouterServices } from "../../services.js";
 import { recordAudit } from "./rules-audit.js";
 import { invalidRuleset, parseBody, rulesetSchema } from "./rules-shared.js";
 
-const subjectId = z.string().regex(SUBJECT_ID_PATTERN, "must be 1–128 characters of A-Z a-z 0-9 . _ : @ -");
+const subjectId = z.string().regex(SUBJECT_ID_PATTERN, SUBJECT_ID_MESSAGE);
 
 export const simulateRequestSchema = z
   .strictObject({

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { NoRulesetError, routeSubject } from "../../../adapters/redis/route-store.js";
 import { CONTACT_ROLES } from "../../../core/handover/schema.js";
-import { SUBJECT_ID_PATTERN } from "../../../core/ids.js";
+import { SUBJECT_ID_MESSAGE, SUBJECT_ID_PATTERN } from "../../../core/ids.js";
 import { withoutFactValues } from "../../../core/routing.js";
 import { preparedJson } from "../../app.js";
 import { readJson } from "../../body.js";
@@ -9,7 +9,7 @@ import type { Endpoint } from "../../context.js";
 import { ApiError, detailOf, type FieldError, zodFieldErrors } from "../../errors.js";
 import type { RouterServices } from "../../services.js";
 
-const subjectId = z.string().regex(SUBJECT_ID_PATTERN, "must be 1–128 characters of A-Z a-z 0-9 . _ : @ -");
+const subjectId = z.string().regex(SUBJECT_ID_PATTERN, SUBJECT_ID_MESSAGE);
 
 /** The request envelope; `survey.answers` is then checked against the survey in force. */
 export const routeRequestSchema = z
