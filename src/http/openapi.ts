@@ -43,6 +43,7 @@ export function buildOpenApiDocument<S>(endpoints: readonly Endpoint<S>[], versi
     if (e.scopes.length > 0) {
       add(401, "missing or unknown bearer token");
       add(403, "token of the wrong scope");
+      add(429, "over RATE_LIMIT_PER_MINUTE for this token (retry-after says when)");
     }
     if (e.method !== "GET") {
       add(400, "malformed JSON");
@@ -52,12 +53,20 @@ export function buildOpenApiDocument<S>(endpoints: readonly Endpoint<S>[], versi
     }
     add(503, "Redis unavailable");
     add(500, "internal error (no details leak)");
+    // An endpoint's own error statuses (404, 409, …) are problem+json like every other.
+    const own = Object.fromEntries(
+      Object.entries(e.openapi.responses).map(([status, r]) =>
+        Number(status) >= 400 && !("content" in r && r.content)
+          ? [status, { ...r, content: problemContent }]
+          : [status, r],
+      ),
+    );
     doc.openAPIRegistry.registerPath({
       ...e.openapi,
       method: e.method.toLowerCase() as "get",
       path,
       security,
-      responses: { ...e.openapi.responses, ...errorResponses },
+      responses: { ...own, ...errorResponses },
     });
   }
   return doc.getOpenAPI31Document({

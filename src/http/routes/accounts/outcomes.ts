@@ -54,7 +54,10 @@ export const postOutcome: Endpoint<RouterServices> = {
       params: z.object({ accountId: z.string() }),
       body: { content: { "application/json": { schema: outcomeSchema } }, required: true },
     },
-    responses: { 202: { description: "Recorded", content: { "application/json": { schema: accepted } } } },
+    responses: {
+      202: { description: "Recorded", content: { "application/json": { schema: accepted } } },
+      404: { description: "an account the service has never seen" },
+    },
   },
   handler: async (c, svc) => {
     const accountId = c.req.param("accountId") ?? "";

@@ -33,6 +33,7 @@ export const publishRules: Endpoint<RouterServices> = {
     },
     responses: {
       200: { description: "Published", content: { "application/json": { schema: versionResponseSchema } } },
+      409: { description: "If-Match is missing or not the active version (nothing published)" },
     },
   },
   handler: async (c, svc) => {

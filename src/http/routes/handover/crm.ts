@@ -38,6 +38,10 @@ export const postHubspotHandover: Endpoint<RouterServices> = {
     description:
       "Verified with HUBSPOT_CLIENT_SECRET over method + full URL (PUBLIC_BASE_URL when set) + body + timestamp, 5-minute tolerance; mapped through rules/handover-mappings/hubspot.json. A redelivery of the same body is a duplicate. 503 when HUBSPOT_CLIENT_SECRET is unset.",
     request: {
+      headers: z.object({
+        "x-hubspot-signature-v3": z.string().meta({ description: "base64 HMAC-SHA256" }),
+        "x-hubspot-request-timestamp": z.string().meta({ description: "milliseconds since the epoch" }),
+      }),
       body: {
         content: { "application/json": { schema: z.record(z.string(), z.unknown()) } },
         required: true,
@@ -48,6 +52,7 @@ export const postHubspotHandover: Endpoint<RouterServices> = {
         description: "Stored (or a duplicate)",
         content: { "application/json": { schema: handoverAcceptedSchema } },
       },
+      401: { description: "missing or bad signature, or a timestamp over 5 minutes off" },
     },
   },
   handler: async (c, svc) => {
@@ -93,9 +98,19 @@ export const postSalesforceHandover: Endpoint<RouterServices> = {
     summary: "Receive a Salesforce Outbound Message (SOAP)",
     description:
       "Authenticated with `?token=` (SALESFORCE_TOKEN) and an allow-listed OrganizationId (SALESFORCE_ORG_IDS; unknown org → 403). Every notification is mapped through rules/handover-mappings/salesforce.json and stored (idempotent on the notification Id) before the SOAP `notificationsResponse`/`Ack true` is returned. XML with a DOCTYPE is 400.",
-    request: { query: z.object({ token: z.string() }) },
+    request: {
+      query: z.object({ token: z.string() }),
+      body: {
+        content: { "text/xml": { schema: z.string().meta({ description: "SOAP Outbound Message" }) } },
+        required: true,
+      },
+    },
     responses: {
       200: { description: "SOAP acknowledgement", content: { "text/xml": { schema: z.string() } } },
+      400: { description: "not well-formed XML, a DOCTYPE/ENTITY, or not an Outbound Message" },
+      401: { description: "missing or wrong ?token=" },
+      403: { description: "OrganizationId not in SALESFORCE_ORG_IDS" },
+      415: { description: "not text/xml" },
     },
   },
   handler: async (c, svc) => {

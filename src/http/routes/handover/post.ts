@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { canonicalHandoverSchema } from "../../../core/handover/schema.js";
 import {
   parseWebhookSecrets,
@@ -17,6 +18,15 @@ const REASONS: Record<string, string> = {
   bad_signature: "No webhook-signature matches the body with a configured secret",
 };
 
+/** The Standard Webhooks headers (documented; the signature check reads them from the request). */
+const webhookHeadersSchema = z.object({
+  "webhook-id": z.string().meta({ description: "unique per message; a redelivery repeats it" }),
+  "webhook-timestamp": z.string().meta({ description: "seconds since the epoch" }),
+  "webhook-signature": z
+    .string()
+    .meta({ description: "space list of `v1,<base64 HMAC-SHA256 of id.timestamp.body>`" }),
+});
+
 /** `POST /v1/handover`: the canonical sales→service handover, signed with Standard Webhooks. */
 export const postHandover: Endpoint<RouterServices> = {
   method: "POST",
@@ -28,6 +38,7 @@ export const postHandover: Endpoint<RouterServices> = {
     description:
       "Signed with Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`, HMAC-SHA256 with a `whsec_` secret, 5-minute tolerance). The same `webhook-id` within 72 h answers 202 with the original handoverId and `duplicate: true`.",
     request: {
+      headers: webhookHeadersSchema,
       body: { content: { "application/json": { schema: canonicalHandoverSchema } }, required: true },
     },
     responses: {
@@ -35,6 +46,7 @@ export const postHandover: Endpoint<RouterServices> = {
         description: "Stored (or a duplicate delivery)",
         content: { "application/json": { schema: handoverAcceptedSchema } },
       },
+      401: { description: "missing or bad signature, or a timestamp over 5 minutes off" },
     },
   },
   handler: async (c, svc) => {

@@ -26,7 +26,14 @@ export const routeRequestSchema = z
       accountId: "acme",
       userId: "u_1",
       role: "admin",
-      survey: { answers: { teamSize: 40, priorExperience: false, supportStyle: "guided" } },
+      survey: {
+        answers: {
+          teamSize: 40,
+          priorExperience: "some",
+          goLiveTimeline: "within_month",
+          supportStyle: "guided",
+        },
+      },
     },
   });
 
