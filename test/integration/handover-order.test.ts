@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { routeSubject } from "../../src/adapters/redis/route-store.js";
 import { parseWebhookSecrets, webhookHeaders } from "../../src/core/signing/standard-webhooks.js";
 import { bankHandover, fastTrackAnswers } from "../fixtures/answers.js";
 import { buildTestApp, TEST_WEBHOOK_SECRET, type TestApp } from "../support/app.js";
@@ -79,6 +80,43 @@ describe("handover and route in either order", () => {
     expect(view.instances[0].instanceId).toBe(early.instanceId);
     expect(view.instances[0].history.some((h: { type: string }) => h.type === "rerouted")).toBe(true);
     expect((await accountView(before)).instances[0].flow.id).toBe("regulated-high-touch");
+  });
+
+  it("decides with a handover that lands between the first route's lookup and its create", async () => {
+    // The handover script then finds no instance to re-decide, so the create must notice the
+    // new handover and decide again, or the account would stay on a flow picked without it.
+    const accountId = uniq("race");
+    const real = t.services.redis as unknown as Record<string, unknown>;
+    let landed = false;
+    const redis = new Proxy(real, {
+      get(target, p) {
+        const v = Reflect.get(target, p, target);
+        if (p === "routeLookup" && typeof v === "function")
+          return async (...args: unknown[]) => {
+            const looked = await v.apply(target, args);
+            if (!landed) {
+              landed = true;
+              await sendHandover(accountId);
+            }
+            return looked;
+          };
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const out = await routeSubject(
+      { ...t.services, redis: redis as never },
+      {
+        accountId,
+        userId: "admin-1",
+        input: { role: "admin", answers: fastTrackAnswers },
+      },
+    );
+    expect(landed).toBe(true);
+    expect(out.flow.id).toBe("regulated-high-touch");
+    expect(out.reused).toBe(false);
+    const view = await accountView(accountId);
+    expect(view.instances).toHaveLength(1);
+    expect(view.instances[0].flow.id).toBe("regulated-high-touch");
   });
 
   it("answers a repeat route after the late handover with the re-decided flow, reused", async () => {

@@ -70,7 +70,7 @@ export async function buildTestApp(opts: {
     target: config.redis,
     redis,
     keys: keys(prefix),
-    logger: createLogger("silent"),
+    logger: createLogger((process.env.TEST_LOG_LEVEL as "silent") ?? "silent"),
     metrics: createMetrics(),
   });
   return {

@@ -260,11 +260,13 @@ async function create(
     INSTANCE_FIELD_ARGS,
     history.length,
     attributionFields.length,
+    handover?.handoverId ?? "",
   ];
   pushInstanceFields(state, args);
   for (const h of history) args.push(h);
   for (const f of attributionFields) args.push(f);
   const [status, raw] = await redis.routeCreate(...args);
+  if (status === "stale") return undefined; // a handover arrived meanwhile: decide again with it
   if (status === "exists") {
     const existing = decodeInstance(raw);
     if (!existing) return undefined;
