@@ -1,6 +1,6 @@
 import type { Queue } from "bullmq";
 import type { AnalyticsEvent } from "../../core/analytics/index.js";
-import type { OutboxIntent } from "../../core/flow/instance.js";
+import { notifyIntent, type OutboxIntent } from "../../core/flow/instance.js";
 import type { Logger } from "../../core/ports.js";
 import { queueAnalytics } from "../analytics/recorder.js";
 import type { RedisClient } from "../redis/connect.js";
@@ -52,11 +52,16 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-/** Jobs carry ids only: the analytics events an intent carries stay out of the queue. */
-function stripAnalytics(intent: OutboxIntent): OutboxIntent {
-  if (intent.kind !== "step.enter" || !intent.analytics) return intent;
-  const { analytics: _events, ...rest } = intent;
-  return rest;
+/**
+ * The jobs an intent becomes. Jobs carry ids only: the analytics events an intent carries stay
+ * out of the queue. A step entered by a decision (not by a transition) also gets its
+ * step.entered notification here, with the notification's deterministic id.
+ */
+function jobsOf(intent: OutboxIntent, dropNotify: boolean): OutboxIntent[] {
+  if (intent.kind === "notify") return dropNotify ? [] : [intent];
+  if (intent.kind !== "step.enter" || (!intent.analytics && !intent.announce)) return [intent];
+  const { analytics: _events, announce, ...step } = intent;
+  return announce && !dropNotify ? [step, notifyIntent(step, "step.entered", step.stepId)] : [step];
 }
 
 /** Outbox intents read per round trip. */
@@ -77,9 +82,7 @@ export function startRelay(o: RelayOptions): Relay {
    */
   const enqueue = async (withAnalytics: readonly OutboxIntent[]): Promise<void> => {
     const t = now();
-    const intents = withAnalytics.flatMap((i) =>
-      o.dropNotify && i.kind === "notify" ? [] : [stripAnalytics(i)],
-    );
+    const intents = withAnalytics.flatMap((i) => jobsOf(i, o.dropNotify === true));
     const analytics = appendCarriedAnalytics(withAnalytics);
     if (intents.length === 0) return analytics;
     if (intents.length === 1) {

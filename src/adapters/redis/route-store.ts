@@ -223,6 +223,7 @@ async function create(
         stepId: step.id,
         rev: 1,
         runAt: 0,
+        announce: true,
         ...(analyticsOn(svc) ? { analytics: routeChangeEvents(change) } : {}),
       }
     : undefined;
@@ -361,6 +362,7 @@ async function redecide(
           stepId: step.id,
           rev,
           runAt: 0,
+          announce: true,
           ...(change && analyticsOn(svc) ? { analytics: routeChangeEvents(change) } : {}),
         }
       : undefined;

@@ -77,6 +77,11 @@ export type OutboxIntent =
        * with it, appended to the analytics log by the relay (off the request path), then dropped.
        */
       readonly analytics?: readonly AnalyticsEvent[];
+      /**
+       * The decision that created or switched the instance entered this step (no transition
+       * did, so none queued the step.entered notification): the relay queues it with the job.
+       */
+      readonly announce?: true;
     }
   | {
       readonly id: string;
@@ -111,6 +116,27 @@ export type OutboxIntent =
 
 /** What a step timer does when it fires. */
 export type StepTimer = "wait.elapsed" | "wait.timeout" | "task.remind" | "task.overdue";
+
+type NotifyIntent = Extract<OutboxIntent, { kind: "notify" }>;
+
+/** A flow notification (`step.entered`, …) of an instance at `rev`; its id is deterministic. */
+export function notifyIntent(
+  at: { readonly accountId: string; readonly instanceId: string; readonly rev: number },
+  event: string,
+  stepId: string | undefined,
+  detail?: Readonly<Record<string, unknown>>,
+): NotifyIntent {
+  return {
+    id: `${at.instanceId}-${at.rev}-${event}${stepId ? `-${stepId}` : ""}`,
+    kind: "notify",
+    accountId: at.accountId,
+    instanceId: at.instanceId,
+    event,
+    rev: at.rev,
+    runAt: 0,
+    detail: { ...(stepId ? { stepId } : {}), ...detail },
+  };
+}
 
 /** The deterministic job id of a step entry: instance + step + revision. */
 export const stepJobId = (instanceId: string, stepId: string, rev: number) =>

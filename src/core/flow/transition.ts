@@ -7,6 +7,7 @@ import { addDuration } from "./calendar.js";
 import {
   type HistoryEntry,
   type InstanceState,
+  notifyIntent,
   type OutboxIntent,
   type StepTimer,
   stepJobId,
@@ -322,16 +323,9 @@ function timerAfter(
 
 function notify(tx: Tx, event: string, stepId: string | undefined, detail?: Record<string, unknown>): void {
   const { st } = tx;
-  tx.intents.push({
-    id: `${st.id}-${st.rev}-${event}${stepId ? `-${stepId}` : ""}`,
-    kind: "notify",
-    accountId: st.accountId,
-    instanceId: st.id,
-    event,
-    rev: st.rev,
-    runAt: 0,
-    detail: { ...(stepId ? { stepId } : {}), ...detail },
-  });
+  tx.intents.push(
+    notifyIntent({ accountId: st.accountId, instanceId: st.id, rev: st.rev }, event, stepId, detail),
+  );
 }
 
 function entry(

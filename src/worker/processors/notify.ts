@@ -7,13 +7,15 @@ const EVENTS = new Set(["step.entered", "step.completed", "task.overdue", "flow.
 export const processNotify: Processor<"notify"> = async (job, ctx) => {
   const d = job.data;
   if (!EVENTS.has(d.event) || ctx.outbound.subscribers.length === 0) return "skipped";
-  const stepId = typeof d.detail?.stepId === "string" ? d.detail.stepId : undefined;
+  // What the notice adds beyond the step (flow.failed's error, task.overdue's escalateTo).
+  const { stepId, ...extra } = d.detail ?? {};
   const body = {
     type: d.event,
     accountId: d.accountId,
     instanceId: d.instanceId,
-    ...(stepId ? { stepId } : {}),
+    ...(typeof stepId === "string" ? { stepId } : {}),
     at: new Date(job.timestamp).toISOString(),
+    ...extra,
   };
   const done: number[] = (job.progress as { done?: number[] } | undefined)?.done ?? [];
   const errors: string[] = [];

@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { parseWebhookSecrets, webhookHeaders } from "../../src/core/signing/standard-webhooks.js";
+import { bankHandover, fastTrackAnswers } from "../fixtures/answers.js";
+import { buildTestApp, TEST_WEBHOOK_SECRET, type TestApp } from "../support/app.js";
+import { type Received, sleep, startReceiver, until } from "./flow-support.js";
+
+// Subscriber notifications (CONTRACT.md flows; issue 6): every step.entered in an instance's
+// history reaches the subscribers, the first step's included, and failures say why.
+let t: TestApp;
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
+/** Accounts whose welcome action the receiver refuses (to drive a flow to failed). */
+const refuse = new Set<string>();
+
+beforeAll(async () => {
+  receiver = await startReceiver((r: Received) =>
+    r.body.type === "step.action" && refuse.has(String(r.body.accountId)) ? 500 : 200,
+  );
+  t = await buildTestApp({
+    redisUrl: inject("redisUrl"),
+    role: "all",
+    worker: { durationScale: 1e-6, backoffMs: 10 },
+    env: { WEBHOOK_SUBSCRIBERS: `${receiver.url}/hooks`, OUTBOUND_ALLOWED_HOSTS: "127.0.0.1" },
+  });
+});
+afterAll(async () => {
+  await t?.close();
+  await receiver?.close();
+});
+
+const uniq = (p: string) => `${p}-${Math.random().toString(36).slice(2, 10)}`;
+
+async function route(accountId: string) {
+  const res = await t.app.request("/v1/route", {
+    method: "POST",
+    headers: { authorization: `Bearer ${t.tokens.api}`, "content-type": "application/json" },
+    body: JSON.stringify({ accountId, userId: "u1", role: "admin", survey: { answers: fastTrackAnswers } }),
+  });
+  expect(res.status).toBe(200);
+  return (await res.json()) as { instanceId: string; flow: { id: string }; step: { id: string } };
+}
+
+async function sendHandover(accountId: string) {
+  const body = JSON.stringify(bankHandover(accountId));
+  const secret = parseWebhookSecrets(TEST_WEBHOOK_SECRET);
+  if (!secret.ok) throw new Error("secret");
+  const headers = await webhookHeaders({
+    id: uniq("msg"),
+    timestamp: new Date(),
+    body,
+    secret: secret.value[0]!,
+  });
+  const res = await t.app.request("/v1/handover", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body,
+  });
+  expect(res.status).toBe(202);
+}
+
+const notices = (instanceId: string, type: string, stepId?: string) =>
+  receiver.got.filter(
+    (r) =>
+      r.path === "/hooks" &&
+      r.body.instanceId === instanceId &&
+      r.body.type === type &&
+      (stepId === undefined || r.body.stepId === stepId),
+  );
+
+describe("flow notifications to subscribers", () => {
+  it("announce the first step a route enters, once, signed like every notification", async () => {
+    const accountId = uniq("first");
+    const out = await route(accountId);
+    expect(out.flow.id).toBe("fast-track");
+    await until(async () =>
+      notices(out.instanceId, "step.entered", out.step.id).length > 0 ? true : undefined,
+    );
+    // The next step's notice comes from a transition; give any duplicate time to show up.
+    await until(async () =>
+      notices(out.instanceId, "step.completed", out.step.id).length > 0 ? true : undefined,
+    );
+    await sleep(200);
+    const first = notices(out.instanceId, "step.entered", out.step.id);
+    expect(first).toHaveLength(1);
+    expect(first[0]!.headers["webhook-signature"]).toMatch(/^v1,/);
+    expect(first[0]!.body).toMatchObject({ accountId, instanceId: out.instanceId, stepId: out.step.id });
+  });
+
+  it("announce the first step of the flow a late handover switches the instance to", async () => {
+    const accountId = uniq("switch");
+    const out = await route(accountId);
+    await until(async () =>
+      notices(out.instanceId, "step.entered", out.step.id).length > 0 ? true : undefined,
+    );
+    await sendHandover(accountId);
+    const entered = await until(
+      async () => {
+        const n = receiver.got.filter(
+          (r) =>
+            r.body.instanceId === out.instanceId &&
+            r.body.type === "step.entered" &&
+            r.body.stepId === "welcome-pack",
+        );
+        return n.length > 0 ? n : undefined;
+      },
+      5_000,
+      "step.entered of regulated-high-touch's first step",
+    );
+    expect(entered[0]!.body).toMatchObject({ accountId, stepId: "welcome-pack" });
+  });
+
+  it("say why a flow failed", async () => {
+    const accountId = uniq("fail");
+    refuse.add(accountId);
+    const out = await route(accountId);
+    const failed = await until(
+      async () => {
+        const n = notices(out.instanceId, "flow.failed");
+        return n.length > 0 ? n : undefined;
+      },
+      8_000,
+      "flow.failed",
+    );
+    expect(failed[0]!.body.stepId).toBe(out.step.id);
+    expect(String(failed[0]!.body.error)).toMatch(/500/);
+  });
+});
