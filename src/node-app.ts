@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import type { Metrics } from "./adapters/metrics.js";
 import { removeAccountJobs } from "./adapters/queue/erase.js";
-import { createFlowQueue, DEFAULT_QUEUE_NAME } from "./adapters/queue/flow-queue.js";
+import { createFlowQueue, DEFAULT_QUEUE_NAME, outboundQueueName } from "./adapters/queue/flow-queue.js";
 import { connectRedis, createRedis, type RedisClient, type RedisTarget } from "./adapters/redis/connect.js";
 import type { Keys } from "./adapters/redis/keys.js";
 import { formatProblems } from "./adapters/rules/load.js";
@@ -111,6 +111,12 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
     prefix: config.queuePrefix,
     name: DEFAULT_QUEUE_NAME,
   });
+  const outboundQueue = createFlowQueue({
+    connection: queueConn,
+    prefix: config.queuePrefix,
+    name: outboundQueueName(DEFAULT_QUEUE_NAME),
+  });
+  const queues = [queue, outboundQueue];
 
   const services: RouterServices = {
     redis,
@@ -151,13 +157,21 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
       : metrics.observe,
   };
   const refreshQueueDepth = async () => {
-    const counts = await queue.getJobCounts("wait", "active", "delayed", "failed", "prioritized");
-    for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ state }, n);
+    const depth: Record<string, number> = {};
+    for (const q of queues) {
+      const counts = await q.getJobCounts("wait", "active", "delayed", "failed", "prioritized");
+      for (const [state, n] of Object.entries(counts)) depth[state] = (depth[state] ?? 0) + n;
+    }
+    for (const [state, n] of Object.entries(depth)) metrics.queueDepth.set({ state }, n);
   };
   const endpoints = withOpenApi(
     [
       ...sharedEndpoints(deps),
-      accountDeleteEndpoint((accountId) => removeAccountJobs(queue, accountId)),
+      accountDeleteEndpoint(async (accountId) => {
+        let removed = 0;
+        for (const q of queues) removed += await removeAccountJobs(q, accountId);
+        return removed;
+      }),
       retryInstance,
       cancelInstance,
       ...adminRulesEndpoints,
@@ -167,7 +181,7 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
       ...(opts.extraEndpoints ?? []),
       metricsEndpoint(metrics.registry, refreshQueueDepth),
       ...docsEndpoints<RouterServices>(),
-      ...queueBoardEndpoints<RouterServices>(queue, config),
+      ...queueBoardEndpoints<RouterServices>(queues, config),
       ...consoleEndpoints(undefined, config),
     ],
     "0.1.0",
@@ -180,7 +194,7 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
     close: async () => {
       priority?.stop();
       await Promise.allSettled([workers?.close(), rules.close()]);
-      await queue.close().catch(() => {});
+      await Promise.all(queues.map((q) => q.close().catch(() => {})));
       queueConn.disconnect();
     },
   };

@@ -5,6 +5,7 @@ import {
   DEFAULT_QUEUE_NAME,
   DEFAULT_QUEUE_PREFIX,
   type FlowJobData,
+  outboundQueueName,
 } from "../adapters/queue/flow-queue.js";
 import { type Relay, startRelay } from "../adapters/queue/relay.js";
 import { connectRedis, createRedis, type RedisTarget } from "../adapters/redis/connect.js";
@@ -60,15 +61,18 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
   const blocking = createRedis(opts.redisTarget, "queue");
   const queueConn = createRedis(opts.redisTarget, "queue");
   const workerConn = createRedis(opts.redisTarget, "queue");
+  const outboundConn = createRedis(opts.redisTarget, "queue");
   await Promise.all([
     connectRedis(redis),
     connectRedis(blocking),
     connectRedis(queueConn),
     connectRedis(workerConn),
+    connectRedis(outboundConn),
   ]);
   const prefix = opts.queuePrefix ?? DEFAULT_QUEUE_PREFIX;
   const name = opts.queueName ?? DEFAULT_QUEUE_NAME;
   const queue = createFlowQueue({ connection: queueConn, prefix, name });
+  const outboundQueue = createFlowQueue({ connection: queueConn, prefix, name: outboundQueueName(name) });
 
   let relay: Relay | undefined;
   const wake = (accountId: string) => relay?.wake(accountId);
@@ -85,6 +89,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
     redis,
     blocking,
     queue,
+    outboundQueue,
     keys: opts.keys,
     logger: opts.logger,
     now: () => opts.clock.now().getTime(),
@@ -117,45 +122,59 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
     secret: opts.secret ?? ((n) => process.env[`FLOW_SECRET_${n}`]),
   };
 
-  const worker = new Worker<FlowJobData, string>(name, (job) => dispatch(job, ctx), {
-    connection: workerConn as never,
+  const concurrency = opts.concurrency ?? 16;
+  const workerOptions = {
     prefix,
-    concurrency: opts.concurrency ?? 16,
+    concurrency,
     stalledInterval: opts.stalledIntervalMs ?? 5_000,
     lockDuration: opts.lockDurationMs ?? 10_000,
     maxStalledCount: 3,
+  };
+  const worker = new Worker<FlowJobData, string>(name, (job) => dispatch(job, ctx), {
+    connection: workerConn as never,
+    ...workerOptions,
   });
-  worker.on("completed", (job, result) => {
-    const outcome = typeof result === "string" ? result : "";
-    opts.telemetry.job(job.name, /^(stale|skipped)/.test(outcome) ? "skipped" : "completed");
-    // A stale step job is often one that a crashed worker had already committed: the intents that
-    // commit left in the outbox may never have been relayed, so relay the account now rather than
-    // wait for the paced sweep to reach it (an empty outbox costs one read).
-    if (/^(stale|skipped:stale)/.test(outcome)) wake(job.data.accountId);
-  });
-  worker.on("failed", (job, e) => {
-    const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) : true;
-    opts.telemetry.job(job?.name ?? "unknown", final ? "failed" : "retried");
-    opts.logger.warn(
-      { job: job?.id, kind: job?.name, attempt: job?.attemptsMade, err: e.message },
-      "flow job failed",
-    );
-  });
-  worker.on("error", (e) => opts.logger.warn({ err: String(e) }, "flow worker error"));
+  const outboundWorker = new Worker<FlowJobData, string>(
+    outboundQueueName(name),
+    (job) => dispatch(job, ctx),
+    {
+      connection: outboundConn as never,
+      ...workerOptions,
+    },
+  );
+  for (const w of [worker, outboundWorker]) {
+    w.on("completed", (job, result) => {
+      const outcome = typeof result === "string" ? result : "";
+      opts.telemetry.job(job.name, /^(stale|skipped)/.test(outcome) ? "skipped" : "completed");
+      // A stale step job is often one that a crashed worker had already committed: the intents that
+      // commit left in the outbox may never have been relayed, so relay the account now rather than
+      // wait for the paced sweep to reach it (an empty outbox costs one read).
+      if (/^(stale|skipped:stale)/.test(outcome)) wake(job.data.accountId);
+    });
+    w.on("failed", (job, e) => {
+      const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) : true;
+      opts.telemetry.job(job?.name ?? "unknown", final ? "failed" : "retried");
+      opts.logger.warn(
+        { job: job?.id, kind: job?.name, attempt: job?.attemptsMade, err: e.message },
+        "flow job failed",
+      );
+    });
+    w.on("error", (e) => opts.logger.warn({ err: String(e) }, "flow worker error"));
+  }
 
   return {
     relay,
     wake,
-    concurrency: opts.concurrency ?? 16,
+    concurrency,
     setConcurrency(n) {
-      if (worker.concurrency !== n) worker.concurrency = n;
+      for (const w of [worker, outboundWorker]) if (w.concurrency !== n) w.concurrency = n;
     },
     async close() {
       const deadline = new Promise<void>((r) => setTimeout(r, 10_000).unref());
-      await Promise.race([worker.close(), deadline]);
+      await Promise.race([Promise.all([worker.close(), outboundWorker.close()]), deadline]);
       await relay?.close();
-      await queue.close();
-      for (const c of [redis, queueConn, workerConn]) c.disconnect();
+      await Promise.all([queue.close(), outboundQueue.close()]);
+      for (const c of [redis, queueConn, workerConn, outboundConn]) c.disconnect();
     },
   };
 }

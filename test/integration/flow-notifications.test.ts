@@ -124,3 +124,74 @@ describe("flow notifications to subscribers", () => {
     expect(String(failed[0]!.body.error)).toMatch(/500/);
   });
 });
+
+describe("a slow receiver", () => {
+  let slowApp: TestApp;
+  let slow: Awaited<ReturnType<typeof startReceiver>>;
+  beforeAll(async () => {
+    // Every action call and notification takes 2 s to answer (within the 5 s call timeout).
+    slow = await startReceiver(async () => {
+      await sleep(2_000);
+      return 200;
+    });
+    slowApp = await buildTestApp({
+      redisUrl: inject("redisUrl"),
+      role: "all",
+      worker: { durationScale: 1e-6, backoffMs: 10 },
+      env: { WEBHOOK_SUBSCRIBERS: `${slow.url}/hooks`, OUTBOUND_ALLOWED_HOSTS: "127.0.0.1" },
+    });
+  });
+  afterAll(async () => {
+    await slowApp?.close();
+    await slow?.close();
+  });
+
+  it("does not hold up a late handover's re-decision behind its backlog of calls", async () => {
+    const routeOn = async (accountId: string) => {
+      const res = await slowApp.app.request("/v1/route", {
+        method: "POST",
+        headers: { authorization: `Bearer ${slowApp.tokens.api}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          accountId,
+          userId: "u1",
+          role: "admin",
+          survey: { answers: fastTrackAnswers },
+        }),
+      });
+      expect(res.status).toBe(200);
+    };
+    // 80 welcome actions and their notifications: ≥ 10 s of calls for 16 slots.
+    await Promise.all(Array.from({ length: 80 }, (_, i) => routeOn(uniq(`busy${i}`))));
+    const accountId = uniq("late");
+    await routeOn(accountId);
+    const body = JSON.stringify(bankHandover(accountId));
+    const secret = parseWebhookSecrets(TEST_WEBHOOK_SECRET);
+    if (!secret.ok) throw new Error("secret");
+    const headers = await webhookHeaders({
+      id: uniq("msg"),
+      timestamp: new Date(),
+      body,
+      secret: secret.value[0]!,
+    });
+    const sent = Date.now();
+    const res = await slowApp.app.request("/v1/handover", {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body,
+    });
+    expect(res.status).toBe(202);
+    const flow = await until(
+      async () => {
+        const view = await slowApp.app.request(`/v1/accounts/${accountId}`, {
+          headers: { authorization: `Bearer ${slowApp.tokens.api}` },
+        });
+        const id = ((await view.json()) as { instances: { flow: { id: string } }[] }).instances[0]?.flow.id;
+        return id === "regulated-high-touch" ? id : undefined;
+      },
+      5_000,
+      "the re-decision",
+    );
+    expect(flow).toBe("regulated-high-touch");
+    expect(Date.now() - sent).toBeLessThan(5_000);
+  });
+});

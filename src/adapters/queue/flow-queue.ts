@@ -5,6 +5,18 @@ import type { RedisClient } from "../redis/connect.js";
 /** Default BullMQ prefix: a hash tag keeps every queue key in one Cluster slot. */
 export const DEFAULT_QUEUE_PREFIX = "{or}";
 export const DEFAULT_QUEUE_NAME = "flow";
+
+/**
+ * Jobs that call out over HTTP (action steps, subscriber notifications) run in their own queue
+ * next to the flow queue (same prefix, so the same Cluster slot), with their own worker: a slow
+ * or failing receiver then holds only those slots, never the timer, wait, task and re-decision
+ * jobs that move every other instance on.
+ */
+export const outboundQueueName = (flowQueueName: string) => `${flowQueueName}-outbound`;
+
+/** Whether an intent's job calls out over HTTP (and so runs on the outbound queue). */
+export const callsOut = (intent: OutboxIntent): boolean =>
+  intent.kind === "notify" || (intent.kind === "step.enter" && intent.callsOut === true);
 /** Attempts for step jobs; an action's own `retries` (default 3) ends it sooner. */
 export const STEP_ATTEMPTS = 11;
 

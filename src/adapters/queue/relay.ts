@@ -6,7 +6,7 @@ import { queueAnalytics } from "../analytics/recorder.js";
 import type { RedisClient } from "../redis/connect.js";
 import { ackOutbox, ackOutboxes, readOutbox } from "../redis/flow-store.js";
 import type { Keys } from "../redis/keys.js";
-import { type FlowJobData, jobOptions } from "./flow-queue.js";
+import { callsOut, type FlowJobData, jobOptions } from "./flow-queue.js";
 import { outboxSweep } from "./outbox-sweep.js";
 
 export interface RelayOptions {
@@ -15,6 +15,8 @@ export interface RelayOptions {
   /** Its own connection for the blocking pop on the ready list (blocked most of the time). */
   readonly blocking: RedisClient;
   readonly queue: Queue<FlowJobData>;
+  /** Where intents whose jobs call out go (flow-queue.ts `callsOut`); default `queue`. */
+  readonly outboundQueue?: Queue<FlowJobData>;
   readonly keys: Keys;
   readonly logger: Logger;
   readonly now?: () => number;
@@ -84,19 +86,27 @@ export function startRelay(o: RelayOptions): Relay {
     const t = now();
     const intents = withAnalytics.flatMap((i) => jobsOf(i, o.dropNotify === true));
     const analytics = appendCarriedAnalytics(withAnalytics);
-    if (intents.length === 0) return analytics;
+    const outbound = o.outboundQueue ? intents.filter(callsOut) : [];
+    const local = outbound.length > 0 ? intents.filter((i) => !callsOut(i)) : intents;
+    await Promise.all([
+      addAll(o.queue, local, t),
+      o.outboundQueue ? addAll(o.outboundQueue, outbound, t) : undefined,
+      analytics,
+    ]);
+  };
+  const addAll = async (queue: Queue<FlowJobData>, intents: readonly OutboxIntent[], t: number) => {
+    if (intents.length === 0) return;
     if (intents.length === 1) {
       const intent = intents[0]!;
-      await o.queue.add(intent.kind, intent, jobOptions(intent, t, o.backoffMs));
+      await queue.add(intent.kind, intent, jobOptions(intent, t, o.backoffMs));
     } else
-      await o.queue.addBulk(
+      await queue.addBulk(
         intents.map((intent) => ({
           name: intent.kind,
           data: intent,
           opts: jobOptions(intent, t, o.backoffMs),
         })),
       );
-    await analytics;
   };
 
   /**

@@ -224,6 +224,7 @@ async function create(
         rev: 1,
         runAt: 0,
         announce: true,
+        ...(step.type === "action" ? { callsOut: true } : {}),
         ...(analyticsOn(svc) ? { analytics: routeChangeEvents(change) } : {}),
       }
     : undefined;
@@ -363,6 +364,7 @@ async function redecide(
           rev,
           runAt: 0,
           announce: true,
+          ...(step.type === "action" ? { callsOut: true } : {}),
           ...(change && analyticsOn(svc) ? { analytics: routeChangeEvents(change) } : {}),
         }
       : undefined;

@@ -82,6 +82,8 @@ export type OutboxIntent =
        * did, so none queued the step.entered notification): the relay queues it with the job.
        */
       readonly announce?: true;
+      /** An action step: its job calls out over HTTP, so it runs on the outbound queue. */
+      readonly callsOut?: true;
     }
   | {
       readonly id: string;

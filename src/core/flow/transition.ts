@@ -233,6 +233,7 @@ function arm(tx: Tx, step: FlowStep, depth: number): void {
         stepId: step.id,
         rev: st.rev,
         runAt: 0,
+        callsOut: true,
       });
       return;
     case "wait":

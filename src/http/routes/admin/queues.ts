@@ -10,10 +10,10 @@ import type { Endpoint, HttpConfig } from "../../context.js";
 
 const BASE = "/admin/queues";
 
-/** `/admin/queues`: bull-board over the flow queue, admin only (Node entry). */
-export function queueBoardEndpoints<S>(queue: Queue, config: HttpConfig): Endpoint<S>[] {
+/** `/admin/queues`: bull-board over the flow and notification queues, admin only (Node entry). */
+export function queueBoardEndpoints<S>(queues: readonly Queue[], config: HttpConfig): Endpoint<S>[] {
   const adapter = new HonoAdapter(serveStatic).setBasePath(BASE);
-  createBullBoard({ queues: [new BullMQAdapter(queue)], serverAdapter: adapter });
+  createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter: adapter });
   const board = new Hono().route(BASE, adapter.registerPlugin());
   const handler = (c: Context) => {
     authenticateAdminBrowser(c, config);
