@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseWebhookSecrets, webhookHeaders } from "../../src/core/signing/standard-webhooks.js";
 import { bankHandover, fastTrackAnswers } from "../fixtures/answers.js";
 import { buildTestApp, TEST_WEBHOOK_SECRET, type TestApp } from "../support/app.js";
+import { until } from "./flow-support.js";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -58,6 +59,20 @@ describe("DELETE /v1/accounts/:accountId", () => {
     });
     expect(event.status).toBe(202);
     expect((await allKeys(`*${accountId}*`)).length).toBeGreaterThan(3);
+    // The relay appends the decision's analytics events; another account's stay after the erase.
+    const other = `keep-${Math.random().toString(36).slice(2, 8)}`;
+    await t.app.request("/v1/route", {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ accountId: other, survey: { answers: fastTrackAnswers } }),
+    });
+    const stream = t.services.keys.global.analytics;
+    const eventsOf = async (id: string) =>
+      (await t.services.redis.xrange(stream, "-", "+")).filter(([, f]) =>
+        f.some((v, i) => i % 2 === 1 && f[i - 1] === "accountId" && v === id),
+      );
+    for (const id of [accountId, other])
+      await until(async () => ((await eventsOf(id)).length > 0 ? true : undefined));
 
     const del = await t.app.request(`/v1/accounts/${encodeURIComponent(accountId)}`, {
       method: "DELETE",
@@ -70,6 +85,12 @@ describe("DELETE /v1/accounts/:accountId", () => {
     expect(recent).not.toContain(routed.decisionId);
     const due = await t.services.redis.zrange(t.services.keys.global.dueIndex, "0", "-1");
     expect(due.filter((m) => m.startsWith(`${accountId}|`))).toEqual([]);
+    expect(await eventsOf(accountId)).toEqual([]);
+    expect((await eventsOf(other)).length).toBeGreaterThan(0);
+    const exported = await t.app.request("/v1/admin/analytics/export", {
+      headers: { authorization: `Bearer ${t.tokens.admin}` },
+    });
+    expect(await exported.text()).not.toContain(accountId);
     const gone = await t.app.request(`/v1/accounts/${encodeURIComponent(accountId)}`, { headers: auth });
     expect(gone.status).toBe(404);
     const again = await t.app.request(`/v1/admin/decisions/${routed.decisionId}`, {

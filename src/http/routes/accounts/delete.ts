@@ -1,3 +1,4 @@
+import { purgeAccountEvents } from "../../../adapters/analytics/erase.js";
 import { eraseAccountKeys } from "../../../adapters/redis/flow-store.js";
 import type { Endpoint } from "../../context.js";
 import type { RouterServices } from "../../services.js";
@@ -37,7 +38,9 @@ export function accountDeleteEndpoint(removeJobs: AccountJobRemover | undefined)
       // transition can commit, so nothing new starts after this.)
       const late = await eraseAccountKeys(svc, accountId);
       await dropDue();
-      svc.logger.info({ keys: keys + late, jobs }, "account erased");
+      // Last: the analytics log names the account in events that jobs above may still have appended.
+      const events = await purgeAccountEvents(svc.redis, svc.keys.global.analytics, accountId);
+      svc.logger.info({ keys: keys + late, jobs, events }, "account erased");
       return c.body(null, 204);
     },
   };
