@@ -177,6 +177,19 @@ describe("instances and re-routing", () => {
     expect(bodies.filter((b) => b.reused === false)).toHaveLength(1);
     expect(new Set(bodies.map((b) => b.instanceId)).size).toBe(1);
   });
+  it("answers a cancelled instance with the same instanceId and no current step", async () => {
+    const accountId = uniq("cancelled");
+    const first = await (await route({ accountId, survey: { answers: fastTrackAnswers } })).json();
+    expect(first.step).not.toBeNull();
+    const cancel = await t.app.request(
+      `/v1/admin/accounts/${accountId}/instances/${first.instanceId}/cancel`,
+      { method: "POST", headers: { authorization: `Bearer ${t.tokens.admin}` } },
+    );
+    expect(cancel.status).toBe(202);
+    const again = await (await route({ accountId, survey: { answers: fastTrackAnswers } })).json();
+    expect(again).toMatchObject({ instanceId: first.instanceId, reused: true, step: null });
+  });
+
   it("keeps a flow whose re-route policy is never, with changed answers: reused, no rerouted", async () => {
     const accountId = uniq("never");
     const a = await (await route({ accountId, survey: { answers: complianceAnswers } })).json();

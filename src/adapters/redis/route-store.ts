@@ -466,7 +466,9 @@ function flushBookkeeping({ svc, ready, recent }: Bookkeeping): void {
 }
 
 function outcomeOf(s: InstanceState, flow: FlowDefinition | undefined, reused: boolean): RouteOutcome {
-  const step = stepOf(flow, s.stepId);
+  // As in GET /v1/accounts/:id: a completed or cancelled instance has no current step.
+  const open = s.status === "active" || s.status === "failed";
+  const step = open ? stepOf(flow, s.stepId) : undefined;
   return {
     decisionId: s.decisionId,
     accountId: s.accountId,

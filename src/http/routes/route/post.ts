@@ -57,7 +57,10 @@ export const routeResponseSchema = z
     instanceId: z.string(),
     reused: z.boolean(),
     flow: z.object({ id: z.string(), version: z.number().int() }),
-    step: z.object({ id: z.string(), type: z.string(), title: z.string() }).nullable(),
+    step: z.object({ id: z.string(), type: z.string(), title: z.string() }).nullable().meta({
+      description:
+        "the current step; null once the flow completed or was cancelled (GET /v1/accounts/:id has the status)",
+    }),
     ruleset: z.object({ version: z.number().int() }),
     reasons: z.array(
       z.object({
