@@ -6,6 +6,12 @@ import { ApiError, problemResponse, requestIdOf } from "./errors.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
+/** Node's error for a request whose client disconnected before sending its whole body. */
+function clientWentAway(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  return e?.code === "ECONNRESET" && e.message === "aborted";
+}
+
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 /** Random bytes drawn in blocks: one getRandomValues call per 1,024 request ids, not one each. */
 const pool = new Uint8Array(12 * 1024);
@@ -182,6 +188,11 @@ export function createApp<S>(deps: AppDeps<S>, endpoints: readonly Endpoint<S>[]
         "A backing service is unavailable; retry shortly",
         requestIdOf(c),
       );
+    }
+    if (clientWentAway(error)) {
+      // Nobody is left to read an answer; not a fault of the service.
+      deps.logger.info({ requestId: requestIdOf(c) }, "client closed the connection mid-request");
+      return problemResponse("bad_request", "The request body was cut off", requestIdOf(c));
     }
     deps.logger.error({ requestId: requestIdOf(c), err: describeError(error) }, "unhandled error");
     return problemResponse("internal", "An internal error occurred; it has been logged", requestIdOf(c));

@@ -74,3 +74,23 @@ describe("requests Node's HTTP parser refuses", () => {
     expect((await fetch(`${p.url}/healthz`)).status).toBe(200);
   });
 });
+
+describe("a client that disconnects mid-body", () => {
+  it("is not logged as a service error, and the process keeps serving", async () => {
+    await new Promise<void>((resolve) => {
+      const s = connect(p.port, "127.0.0.1", () => {
+        s.write(
+          `POST /v1/route HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${FIXED_SECRETS.ROUTER_API_TOKEN}\r\n` +
+            'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"accountId":',
+        );
+        setTimeout(() => {
+          s.destroy();
+          resolve();
+        }, 200);
+      });
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await fetch(`${p.url}/healthz`)).status).toBe(200);
+    expect(p.stdout()).not.toMatch(/unhandled error/);
+  });
+});
