@@ -42,12 +42,32 @@ export async function readBodyCapped(c: Context, max = MAX_BODY_BYTES): Promise<
   return out;
 }
 
-const JSON_MEDIA = /^application\/(?:[A-Za-z0-9.!#$&^_-]+\+)?json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+const JSON_TYPE = /^application\/(?:[A-Za-z0-9.!#$&^_-]+\+)?json$/i;
+
+/**
+ * application/json or application/*+json whose charset, if given, is utf-8 (any case, quoted or
+ * not). Other parameters (`; version=2`) do not change the body's syntax and are ignored.
+ */
+export function isJsonMediaType(contentType: string): boolean {
+  const [type = "", ...params] = contentType.split(";");
+  if (!JSON_TYPE.test(type.trim())) return false;
+  for (const p of params) {
+    const eq = p.indexOf("=");
+    if (eq < 0 || p.slice(0, eq).trim().toLowerCase() !== "charset") continue;
+    const charset = p
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, "$1")
+      .toLowerCase();
+    if (charset !== "utf-8") return false;
+  }
+  return true;
+}
 
 /** 415 unless the content type is application/json or application/*+json (charset utf-8 or none). */
 export function assertJsonMediaType(c: Context): void {
   const ct = c.req.header("content-type");
-  if (!ct || !JSON_MEDIA.test(ct.trim())) {
+  if (!ct || !isJsonMediaType(ct)) {
     throw new ApiError("unsupported_media_type", "Send the body as application/json (charset utf-8)");
   }
 }
