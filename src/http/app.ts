@@ -93,6 +93,8 @@ export function createApp<S>(deps: AppDeps<S>, endpoints: readonly Endpoint<S>[]
     return [...methods];
   };
 
+  // With CORS on, every answer to a browser request varies by Origin (allowed or not), so a
+  // shared cache never hands one origin's answer to another.
   const corsHeaders = (origin: string | undefined): Record<string, string> =>
     origin && corsOrigins.has(origin)
       ? {
@@ -100,7 +102,9 @@ export function createApp<S>(deps: AppDeps<S>, endpoints: readonly Endpoint<S>[]
           vary: "Origin",
           "access-control-expose-headers": "x-request-id, retry-after, etag",
         }
-      : {};
+      : origin !== undefined && corsOrigins.size > 0
+        ? { vary: "Origin" }
+        : {};
 
   app.use("*", async (c, next) => {
     const started = performance.now();

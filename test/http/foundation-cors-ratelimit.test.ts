@@ -41,6 +41,13 @@ describe("CORS", () => {
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
   });
 
+  it("marks answers to a disallowed origin as varying by Origin, without allowing it", async () => {
+    const res = await t.app.request("/healthz", { headers: { origin: "https://evil.example.com" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("vary")).toBe("Origin");
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
   it("answers a preflight to an unknown path with 404", async () => {
     const res = await preflight("/v1/nowhere", ALLOWED);
     expect(res.status).toBe(404);
