@@ -155,6 +155,9 @@ export function createApp<S>(deps: AppDeps<S>, endpoints: readonly Endpoint<S>[]
     const allow = allowedMethods(path);
     if (allow.length === 0 || allow.includes(c.req.method))
       return problemResponse("not_found", `No route for ${path}`, requestIdOf(c));
+    // A known path: preflights and 405s count under its route in the metrics, not "unmatched".
+    const known = matchers.find(({ re }) => re.test(path));
+    if (known) c.set("routePath", known.e.path);
     const origin = c.req.header("origin");
     if (
       c.req.method === "OPTIONS" &&

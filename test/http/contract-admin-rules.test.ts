@@ -217,6 +217,7 @@ describe("operational endpoints (CONTRACT.md Endpoints)", () => {
     });
     await req("GET", "/v1/accounts/metrics-acct-zq7", { token: t.tokens.api });
     await req("GET", "/v1/accounts/metrics-acct-zq7/nothing-here-zq7", { token: t.tokens.api });
+    await req("DELETE", "/v1/route", { token: t.tokens.api }); // 405 on a known path
     const res = await t.app.request("/metrics");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/plain");
@@ -231,6 +232,7 @@ describe("operational endpoints (CONTRACT.md Endpoints)", () => {
       expect(text).toContain(`# TYPE ${name}`);
     expect(text).toMatch(/router_decisions_total\{flow="[^"]+",rule="[^"]+"\}/);
     expect(text).toMatch(/router_http_requests_total\{[^}]*route="\/v1\/route"/);
+    expect(text).toMatch(/router_http_requests_total\{route="\/v1\/route",method="DELETE",status="405"\}/);
     expect(text).not.toContain("zq7");
     const own = text.split("\n").filter((l) => /^[a-z_]+[{ ]/.test(l) && !l.startsWith("#"));
     for (const l of own) if (!/^(process_|nodejs_)/.test(l)) expect(l.startsWith("router_"), l).toBe(true);
