@@ -264,6 +264,9 @@ describe("analytics recorded by the route endpoint and the flow engine", () => {
     const early = (await (await admin("/v1/admin/analytics/stuck")).json()) as { stuck: unknown[] };
     expect(early.stuck).toEqual([]);
     nowMs = t0 + HOUR + 1;
+    for (const limit of ["-5", "0", "1001", "ten"])
+      expect((await admin(`/v1/admin/analytics/stuck?limit=${limit}`)).status, limit).toBe(422);
+    expect((await admin("/v1/admin/analytics/stuck?limit=1")).status).toBe(200);
   });
 
   it("attributes an outcome to the subject's flow and counts it in the NPS", async () => {

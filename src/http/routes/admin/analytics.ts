@@ -4,6 +4,7 @@ import { experimentFigures, flowFigures } from "../../../core/analytics/report.j
 import type { Endpoint } from "../../context.js";
 import type { RouterServices } from "../../services.js";
 import { LOOKBACK_MS, windowOf, windowQuery } from "./analytics-window.js";
+import { limitQuery } from "./rules-shared.js";
 import { getSuggestions } from "./suggestions.js";
 
 const duration = z
@@ -162,8 +163,7 @@ export const getStuckAccounts: Endpoint<RouterServices> = {
     },
   },
   handler: async (c, svc) => {
-    const raw = c.req.query("limit");
-    const limit = raw !== undefined && /^\d{1,4}$/.test(raw) ? Math.min(1000, Math.max(1, Number(raw))) : 500;
+    const limit = limitQuery(c, 500, 1000);
     const now = svc.clock.now();
     const stuck = await readStuck(svc, now.getTime(), limit);
     return c.json({ now: now.toISOString(), stuck }, 200);
