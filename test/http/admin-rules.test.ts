@@ -310,7 +310,7 @@ describe("admin rules API", () => {
     for (const [method, path, body, headers] of calls) {
       await call(i.app, method, path, { body, headers: { "x-actor": "jane", ...headers } });
     }
-    const page = await call(i.app, "GET", "/v1/admin/audit?limit=20");
+    const page = await call(i.app, "GET", "/v1/admin/audit?kind=all&limit=20");
     const actions = page.body.entries.map((e: { action: string }) => e.action);
     expect(actions).toEqual([
       "read_audit",
@@ -329,5 +329,14 @@ describe("admin rules API", () => {
     expect(page.body.entries[3].summary).toContain("routing/00-big-teams.json");
     expect(page.body.entries[3].summary).toContain("big-teams");
     for (const e of page.body.entries.slice(0, -1)) expect(e.actor).toBe("jane (admin:0)");
+    // The default view is who changed what: reads, however many, never push a change out of it.
+    for (let n = 0; n < 30; n++) await call(i.app, "GET", "/v1/admin/rules");
+    const changes = await call(i.app, "GET", "/v1/admin/audit");
+    expect(changes.body.entries.map((e: { action: string }) => e.action)).toEqual([
+      "rollback",
+      "publish",
+      "publish",
+    ]);
+    expect((await call(i.app, "GET", "/v1/admin/audit?kind=reads")).status).toBe(422);
   });
 });

@@ -103,6 +103,12 @@ describe("Admin: rules and decisions (CONTRACT.md)", () => {
     });
     expect([stale.status, stale.body.code]).toEqual([409, "conflict"]);
     expect(stale.headers.get("content-type")).toContain("application/problem+json");
+    // If-Match compares strongly: a weak tag of the active version does not match.
+    const weak = await req("PUT", "/v1/admin/rules", {
+      body: { ruleset: await withRule("fast-track", 902), message: "weak" },
+      headers: { "if-match": `W/"${v0 + 2}"` },
+    });
+    expect([weak.status, weak.body.code]).toEqual([409, "conflict"]);
 
     const invalid = await req("PUT", "/v1/admin/rules", {
       body: { ruleset: await withRule("no-such-flow", 903), message: "invalid" },

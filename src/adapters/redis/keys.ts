@@ -74,8 +74,13 @@ export function keys(prefix = "or:") {
       flow: (flowId: string, v: number) => `${r}:flow:${flowId}:${v}`,
       /** String: hash of the last RULES_DIR published from the directory. */
       dirHash: `${r}:dirhash`,
-      /** List: audit entries (JSON), newest first. */
+      /** List: audit entries (JSON), newest first: every admin call, reads included. */
       audit: `${r}:audit`,
+      /**
+       * List: the audit entries that changed something (publish, rollback, refused publish),
+       * newest first, kept apart so a flood of reads cannot push them out of the capped log.
+       */
+      auditChanges: `${r}:audit:changes`,
       /** Pub/sub channel announcing a new active version. */
       channel: `${r}:published`,
     },

@@ -97,8 +97,10 @@ redis.call('SET', ARGV[2] .. v, '{"version":' .. v .. ',"flowVersions":' .. fvjs
 redis.call('ZADD', KEYS[3], v, v)
 redis.call('SET', KEYS[1], v)
 if ARGV[5] ~= '' then redis.call('SET', KEYS[5], ARGV[5]) end
-redis.call('LPUSH', KEYS[6], '{"version":' .. v .. ',' .. ARGV[4])
-redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[8]) - 1)
+for _, log in ipairs({KEYS[6], KEYS[7]}) do
+  redis.call('LPUSH', log, '{"version":' .. v .. ',' .. ARGV[4])
+  redis.call('LTRIM', log, 0, tonumber(ARGV[8]) - 1)
+end
 redis.call('PUBLISH', ARGV[7], v)
 return {1, v, fvjson}
 `;
@@ -123,8 +125,10 @@ export interface RulesStore {
     expected: number | "any",
   ): Promise<Result<PublishOutcome, PublishError | { kind: "missing" }>>;
   dirHash(): Promise<string | undefined>;
-  audit(entry: AuditEntry): Promise<void>;
-  auditLog(limit: number, offset?: number): Promise<AuditEntry[]>;
+  /** Appends an entry to the log of every admin call and, when it `changed` something, to the log of changes. */
+  audit(entry: AuditEntry, changed?: boolean): Promise<void>;
+  /** A page of the log of changes, newest first; `all` pages through every admin call instead. */
+  auditLog(limit: number, offset?: number, all?: boolean): Promise<AuditEntry[]>;
   /** The flow version a flow definition would get (known content), or undefined when new. */
   knownFlowVersion(flowId: string, hash: string): Promise<number | undefined>;
 }
@@ -189,13 +193,14 @@ export function createRulesStore(
       }
       const res = (await redis.eval(
         PUBLISH_SCRIPT,
-        6,
+        7,
         k.active,
         k.seq,
         k.versions,
         k.flowVersions,
         k.dirHash,
         k.audit,
+        k.auditChanges,
         input.expected === "any" ? "*" : String(input.expected),
         versionPrefix,
         tail(doc),
@@ -233,15 +238,14 @@ export function createRulesStore(
         expected,
       });
     },
-    async audit(entry) {
-      await redis
-        .pipeline()
-        .lpush(k.audit, JSON.stringify(entry))
-        .ltrim(k.audit, 0, AUDIT_MAX - 1)
-        .exec();
+    async audit(entry, changed = false) {
+      const p = redis.pipeline();
+      for (const log of changed ? [k.audit, k.auditChanges] : [k.audit])
+        p.lpush(log, JSON.stringify(entry)).ltrim(log, 0, AUDIT_MAX - 1);
+      await p.exec();
     },
-    async auditLog(limit, offset = 0) {
-      const rows = await redis.lrange(k.audit, offset, offset + limit - 1);
+    async auditLog(limit, offset = 0, all = false) {
+      const rows = await redis.lrange(all ? k.audit : k.auditChanges, offset, offset + limit - 1);
       return rows.map((r) => JSON.parse(r) as AuditEntry);
     },
   };

@@ -47,12 +47,15 @@ export const publishRules: Endpoint<RouterServices> = {
     const store = storeOf(svc);
     const loaded = await loadRulesetDocument(body.ruleset);
     if (!loaded.ok) {
-      await store.audit({
-        at: svc.clock.now().toISOString(),
-        actor: actorOf(c),
-        action: "publish_refused",
-        summary: `invalid: ${loaded.error.length} problem(s) — ${body.message}`,
-      });
+      await store.audit(
+        {
+          at: svc.clock.now().toISOString(),
+          actor: actorOf(c),
+          action: "publish_refused",
+          summary: `invalid: ${loaded.error.length} problem(s) — ${body.message}`,
+        },
+        true,
+      );
       throw invalidRuleset(loaded.error);
     }
     const out = await store.publish({
@@ -65,13 +68,16 @@ export const publishRules: Endpoint<RouterServices> = {
     });
     if (!out.ok) {
       const active = out.error.kind === "stale" ? out.error.active : 0;
-      await store.audit({
-        at: svc.clock.now().toISOString(),
-        actor: actorOf(c),
-        action: "publish_refused",
-        version: active,
-        summary: `stale If-Match ${expected} (active ${active}) — ${body.message}`,
-      });
+      await store.audit(
+        {
+          at: svc.clock.now().toISOString(),
+          actor: actorOf(c),
+          action: "publish_refused",
+          version: active,
+          summary: `stale If-Match ${expected} (active ${active}) — ${body.message}`,
+        },
+        true,
+      );
       throw new ApiError(
         "conflict",
         `If-Match ${expected} is not the active version (${active}); reload the rules and try again`,

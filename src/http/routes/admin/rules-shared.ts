@@ -93,11 +93,12 @@ export function versionParam(c: Ctx): number {
 export function ifMatchVersion(c: Ctx): number | undefined {
   const raw = c.req.header("if-match");
   if (raw === undefined) return undefined;
-  const m = /^\s*(?:W\/)?"?(\d{1,10})"?\s*$/.exec(raw);
+  // If-Match compares strongly (RFC 9110 §13.1.1): a weak tag W/"3" never matches.
+  const m = /^\s*"?(\d{1,10})"?\s*$/.exec(raw);
   if (!m)
     throw new ApiError(
       "conflict",
-      `If-Match must be the active ruleset version, e.g. "3" (got ${raw.slice(0, 40)})`,
+      `If-Match must be the active ruleset version, e.g. "3", not a weak or other tag (got ${raw.slice(0, 40)})`,
     );
   return Number(m[1]);
 }
