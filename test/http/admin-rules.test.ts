@@ -269,6 +269,48 @@ describe("admin rules API", () => {
     expect(limited.body).toMatchObject({ compared: 1, changed: 1, skipped: 1 });
   });
 
+  it("backtests a settings change: derived facts are worked out again under the candidate's settings", async () => {
+    const i = await appWithRules();
+    const active = await i.runtime.active();
+    const { buildFacts } = await import("../../src/core/facts.js");
+    const { bankHandover } = await import("../fixtures/answers.js");
+    const decisionId = newDecisionId("bank1", "rbank1abcdefgh");
+    const facts = buildFacts({
+      accountId: "bank1",
+      answers: ANSWERS,
+      handover: bankHandover("bank1"),
+      now: new Date("2025-05-01T00:00:00Z"),
+      settings: active!.ruleset.settings,
+    });
+    expect(facts.account.regulated).toBe(true);
+    await i.redis.set(
+      i.keys.account.decision("bank1", decisionId),
+      JSON.stringify({
+        decisionId,
+        at: "2025-05-01T00:00:00Z",
+        accountId: "bank1",
+        facts,
+        ruleset: { version: 1 },
+        flow: { id: "regulated-high-touch", version: 1 },
+        rule: null,
+        reasons: [],
+      }),
+    );
+    await i.redis.zadd(i.keys.global.recentDecisions, 1, decisionId);
+    const doc = (await call(i.app, "GET", "/v1/admin/rules")).body.ruleset as {
+      files: Record<string, Record<string, unknown>>;
+    };
+    const same = await call(i.app, "POST", "/v1/admin/rules/backtest", { body: { ruleset: doc } });
+    expect(same.body).toMatchObject({ compared: 1, changed: 0 });
+    // No industry is regulated any more: the banking account leaves the regulated flow.
+    doc.files["settings.json"] = { ...doc.files["settings.json"], regulatedIndustries: [] };
+    const res = await call(i.app, "POST", "/v1/admin/rules/backtest", { body: { ruleset: doc } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ compared: 1, changed: 1 });
+    expect(res.body.examples[0]).toMatchObject({ accountId: "bank1", from: "regulated-high-touch" });
+    expect(res.body.examples[0].to).not.toBe("regulated-high-touch");
+  });
+
   it("reads a stored decision by id and answers 404 for an unknown or malformed one", async () => {
     const i = await appWithRules();
     const decisionId = newDecisionId("acme:eu", "abcdefgh12345678");

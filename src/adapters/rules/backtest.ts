@@ -1,4 +1,5 @@
 import type { Facts } from "../../core/decision/types.js";
+import { buildFacts, type HandoverView } from "../../core/facts.js";
 import { accountOfDecision } from "../../core/routing.js";
 import type { Ruleset } from "../../core/ruleset/index.js";
 import type { RedisClient } from "../redis/connect.js";
@@ -42,6 +43,27 @@ export interface BacktestReport {
 }
 
 /**
+ * The record's facts as the candidate would see them: the same inputs (answers, handover, user,
+ * the decision's own `now`), with the derived account facts (segment, revenue tier, regulated, …)
+ * worked out again under the candidate's settings, so a settings change shows its effect too.
+ */
+function refreshedFacts(record: DecisionRecord, candidate: Ruleset): Facts {
+  const f = record.facts;
+  const now = new Date(f.now);
+  if (Number.isNaN(now.getTime())) return f;
+  return buildFacts({
+    accountId: record.accountId,
+    userId: record.userId,
+    role: f.user?.role,
+    answers: f.survey,
+    // Stored as the route built it from a validated handover (or absent).
+    handover: f.handover as HandoverView | undefined,
+    now,
+    settings: candidate.settings,
+  });
+}
+
+/**
  * Re-decides the stored facts of the last `limit` decisions with `candidate` and counts
  * which flows would change. Records are read one by one (they live in their accounts' slots).
  */
@@ -73,7 +95,10 @@ export async function backtestRecentDecisions(
     }
     const record = JSON.parse(text) as DecisionRecord;
     const from = typeof record.flow === "string" ? record.flow : record.flow.id;
-    const d = await candidate.decider.decide(record.facts, subjectKeyOf(record.accountId, record.userId));
+    const d = await candidate.decider.decide(
+      refreshedFacts(record, candidate),
+      subjectKeyOf(record.accountId, record.userId),
+    );
     const pair = `${from}→${d.flow}`;
     matrix[pair] = (matrix[pair] ?? 0) + 1;
     compared++;
