@@ -6,7 +6,14 @@ export { canonicalJson, contentHash } from "./hash.js";
 export { loadRuleset, type Ruleset } from "./load.js";
 export { jsonPath, type RuleProblem } from "./problems.js";
 export { byPrecedence, evidentlyImplies, findShadowedRules } from "./reachability.js";
-export { type CaseResult, DEFAULT_TEST_NOW, decideCase, runRuleTests, subjectKey } from "./run-tests.js";
+export {
+  type CaseResult,
+  DEFAULT_TEST_NOW,
+  decideCase,
+  failingCaseProblems,
+  runRuleTests,
+  subjectKey,
+} from "./run-tests.js";
 export * from "./schemas.js";
 export {
   analyzeRuleset,

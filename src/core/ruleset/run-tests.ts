@@ -1,6 +1,7 @@
 import type { Decision } from "../decision/types.js";
 import { buildFacts, type HandoverView } from "../facts.js";
 import type { Ruleset } from "./load.js";
+import type { RuleProblem } from "./problems.js";
 import type { TestCase } from "./schemas.js";
 
 /** The `now` a test case gets when it names none, so shipped cases do not drift with the calendar. */
@@ -55,4 +56,17 @@ export async function runRuleTests(ruleset: Ruleset): Promise<CaseResult[]> {
       });
     }
   return out;
+}
+
+/** The failing cases as ruleset problems (file, `$.cases[i].expect`, what was expected and got). */
+export async function failingCaseProblems(ruleset: Ruleset): Promise<RuleProblem[]> {
+  return (await runRuleTests(ruleset))
+    .filter((r) => !r.passed)
+    .map((r) => ({
+      file: r.file,
+      path: `$.cases[${r.index}].expect`,
+      message: `case "${r.name}" expects ${r.expected.flow}${
+        r.expected.rule === undefined ? "" : ` (rule ${r.expected.rule ?? "default"})`
+      }, got ${r.actual.flow} (${r.actual.rule ? `rule ${r.actual.rule}` : "default"})`,
+    }));
 }
