@@ -210,6 +210,14 @@ describe("admin rules API", () => {
     });
     expect(wrong.status).toBe(422);
     expect(wrong.body.errors.map((e: { path: string }) => e.path)).toContain("survey.answers.teamSize");
+    // A handover is checked as /v1/handover checks one: a typo or a bad value is not simulated on.
+    const badHandover = await call(i.app, "POST", "/v1/admin/rules/simulate", {
+      body: { survey: { answers: ANSWERS }, handover: { account: { industy: "Banking", region: "Mars" } } },
+    });
+    expect(badHandover.status).toBe(422);
+    expect(badHandover.body.errors.map((e: { path: string }) => e.path)).toEqual(
+      expect.arrayContaining(["handover.account.industry", "handover.account.region", "handover.deal"]),
+    );
   });
 
   it("backtests a candidate over recent decisions with numbers that match a hand count", async () => {

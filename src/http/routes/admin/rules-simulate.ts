@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { loadRulesetDocument } from "../../../adapters/rules/load.js";
 import { simulateDecision } from "../../../adapters/rules/simulate.js";
-import { CONTACT_ROLES } from "../../../core/handover/schema.js";
+import type { HandoverView } from "../../../core/facts.js";
+import { CONTACT_ROLES, canonicalHandoverSchema } from "../../../core/handover/schema.js";
 import { SUBJECT_ID_MESSAGE, SUBJECT_ID_PATTERN } from "../../../core/ids.js";
 import type { Endpoint } from "../../context.js";
 import { ApiError, detailOf, zodFieldErrors } from "../../errors.js";
@@ -18,7 +19,8 @@ export const simulateRequestSchema = z
     userId: subjectId.optional(),
     role: z.enum(CONTACT_ROLES).optional(),
     survey: z.strictObject({ answers: z.record(z.string(), z.unknown()) }),
-    handover: z.record(z.string(), z.unknown()).optional(),
+    // A canonical handover, checked like /v1/handover checks one (its accountId may be left out).
+    handover: canonicalHandoverSchema.partial({ accountId: true }).optional(),
   })
   .meta({
     id: "RulesSimulateRequest",
@@ -89,7 +91,7 @@ export const simulateRules: Endpoint<RouterServices> = {
       userId: body.userId,
       role: body.role,
       answers: answers.data.answers,
-      handover: body.handover,
+      handover: body.handover as HandoverView | undefined, // zod marks optionals `| undefined`
       now: svc.clock.now(),
     });
     const which =
