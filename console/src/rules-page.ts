@@ -136,9 +136,17 @@ export async function rulesPage(root: HTMLElement): Promise<void> {
       fill(problemList, h("p", { class: "ok" }, "No problems: the edited ruleset is valid."));
       return;
     }
+    // Warnings only (say, a tests/*.json case the edit breaks): still publishable, so say so.
+    const errors = general.length + all.filter((p) => p.severity !== "warning").length;
     fill(
       problemList,
-      h("h3", {}, `Problems (${all.length + general.length})`),
+      h(
+        "h3",
+        {},
+        errors === 0
+          ? `Valid, with ${all.length} warning${all.length > 1 ? "s" : ""}`
+          : `Problems (${all.length + general.length})`,
+      ),
       h(
         "ul",
         { class: "problems" },
