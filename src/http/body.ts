@@ -3,6 +3,12 @@ import { ApiError } from "./errors.js";
 
 /** 64 KiB: the contract's request size limit, enforced before parsing. */
 export const MAX_BODY_BYTES = 64 * 1024;
+/**
+ * 1 MiB for the admin calls that carry a whole ruleset (validate, simulate, backtest, publish):
+ * the shipped rules are already ~40 KB, and a few more flows would otherwise make a ruleset that
+ * RULES_DIR can publish but the API and console can never edit. Admin token only.
+ */
+export const MAX_RULESET_BODY_BYTES = 1024 * 1024;
 
 /** Reads the raw body, refusing more than `max` bytes whether or not Content-Length is sent. */
 export async function readBodyCapped(c: Context, max = MAX_BODY_BYTES): Promise<Uint8Array> {
@@ -125,8 +131,8 @@ export function tooDeepPath(root: unknown, max = MAX_JSON_DEPTH): string | undef
 }
 
 /** Size → media type → syntax, in the contract's order; then the depth bound. Validation is the handler's (zod). */
-export async function readJson(c: Context): Promise<unknown> {
-  const bytes = await readBodyCapped(c);
+export async function readJson(c: Context, max = MAX_BODY_BYTES): Promise<unknown> {
+  const bytes = await readBodyCapped(c, max);
   assertJsonMediaType(c);
   const value = parseJsonBytes(bytes);
   const deep = tooDeepPath(value);

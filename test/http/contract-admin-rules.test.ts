@@ -84,6 +84,27 @@ describe("Admin: rules and decisions (CONTRACT.md)", () => {
     }
   });
 
+  it("takes a ruleset body up to 1 MiB on the ruleset calls, and 64 KiB everywhere else", async () => {
+    const doc = (await req("GET", "/v1/admin/rules")).body.ruleset as { files: Record<string, unknown> };
+    // Over 64 KiB: the shipped rules with long (legal) rule descriptions.
+    const big = structuredClone(doc) as { files: Record<string, { rules?: { description?: string }[] }> };
+    for (const [file, content] of Object.entries(big.files))
+      if (file.startsWith("routing/")) for (const r of content.rules ?? []) r.description = "x".repeat(1900);
+    const padded = JSON.stringify({ ruleset: big }).length;
+    expect(padded).toBeGreaterThan(64 * 1024);
+    const ok = await req("POST", "/v1/admin/rules/validate", { body: { ruleset: big } });
+    expect(ok.status).not.toBe(413);
+    const huge = await req("POST", "/v1/admin/rules/validate", {
+      body: { ruleset: { files: { "notes.json": { x: "y".repeat(1024 * 1024) } } } },
+    });
+    expect([huge.status, huge.body.code]).toEqual([413, "payload_too_large"]);
+    const route = await req("POST", "/v1/route", {
+      token: t.tokens.api,
+      body: { accountId: "big", survey: { answers: { notes: "z".repeat(70 * 1024) } } },
+    });
+    expect(route.status).toBe(413);
+  });
+
   it("publishes with a bare or a quoted If-Match, refuses a stale one with 409 and an invalid one with 422, leaving the active version unchanged", async () => {
     const v0 = (await req("GET", "/v1/admin/rules")).body.version as number;
     const bare = await req("PUT", "/v1/admin/rules", {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { backtestRecentDecisions } from "../../../adapters/rules/backtest.js";
 import { loadRulesetDocument } from "../../../adapters/rules/load.js";
+import { MAX_RULESET_BODY_BYTES } from "../../body.js";
 import type { Endpoint } from "../../context.js";
 import type { RouterServices } from "../../services.js";
 import { recordAudit } from "./rules-audit.js";
@@ -56,7 +57,7 @@ export const backtestRules: Endpoint<RouterServices> = {
     },
   },
   handler: async (c, svc) => {
-    const body = await parseBody(c, backtestRequestSchema);
+    const body = await parseBody(c, backtestRequestSchema, MAX_RULESET_BODY_BYTES);
     const loaded = await loadRulesetDocument(body.ruleset);
     if (!loaded.ok) throw invalidRuleset(loaded.error);
     const report = await backtestRecentDecisions(svc.redis, svc.keys, loaded.value, body.limit ?? 1000);

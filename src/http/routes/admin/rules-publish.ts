@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { loadRulesetDocument } from "../../../adapters/rules/load.js";
+import { MAX_RULESET_BODY_BYTES } from "../../body.js";
 import type { Endpoint } from "../../context.js";
 import { ApiError } from "../../errors.js";
 import type { RouterServices } from "../../services.js";
@@ -37,7 +38,7 @@ export const publishRules: Endpoint<RouterServices> = {
     },
   },
   handler: async (c, svc) => {
-    const body = await parseBody(c, publishRequestSchema);
+    const body = await parseBody(c, publishRequestSchema, MAX_RULESET_BODY_BYTES);
     const expected = ifMatchVersion(c);
     if (expected === undefined)
       throw new ApiError(

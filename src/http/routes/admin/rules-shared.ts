@@ -59,8 +59,8 @@ export function storeOf(svc: RouterServices): RulesStore {
 }
 
 /** Reads the JSON body and parses it with `schema`; 422 with every field error otherwise. */
-export async function parseBody<T>(c: Ctx, schema: z.ZodType<T>): Promise<T> {
-  const parsed = schema.safeParse(await readJson(c));
+export async function parseBody<T>(c: Ctx, schema: z.ZodType<T>, maxBytes?: number): Promise<T> {
+  const parsed = schema.safeParse(await readJson(c, maxBytes));
   if (!parsed.success) {
     const errors = zodFieldErrors(parsed.error.issues);
     throw new ApiError("validation_failed", detailOf(errors), errors);

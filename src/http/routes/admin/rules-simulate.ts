@@ -4,6 +4,7 @@ import { simulateDecision } from "../../../adapters/rules/simulate.js";
 import type { HandoverView } from "../../../core/facts.js";
 import { CONTACT_ROLES, canonicalHandoverSchema } from "../../../core/handover/schema.js";
 import { SUBJECT_ID_MESSAGE, SUBJECT_ID_PATTERN } from "../../../core/ids.js";
+import { MAX_RULESET_BODY_BYTES } from "../../body.js";
 import type { Endpoint } from "../../context.js";
 import { ApiError, detailOf, zodFieldErrors } from "../../errors.js";
 import type { RouterServices } from "../../services.js";
@@ -70,7 +71,7 @@ export const simulateRules: Endpoint<RouterServices> = {
     },
   },
   handler: async (c, svc) => {
-    const body = await parseBody(c, simulateRequestSchema);
+    const body = await parseBody(c, simulateRequestSchema, MAX_RULESET_BODY_BYTES);
     let rules: Parameters<typeof simulateDecision>[2];
     if (body.ruleset) {
       const loaded = await loadRulesetDocument(body.ruleset);

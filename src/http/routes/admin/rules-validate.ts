@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { loadRulesetDocument } from "../../../adapters/rules/load.js";
 import { failingCaseProblems } from "../../../core/ruleset/index.js";
+import { MAX_RULESET_BODY_BYTES } from "../../body.js";
 import type { Endpoint } from "../../context.js";
 import type { RouterServices } from "../../services.js";
 import { recordAudit } from "./rules-audit.js";
@@ -28,7 +29,7 @@ export const validateRules: Endpoint<RouterServices> = {
     responses: { 200: { description: "Valid", content: { "application/json": { schema: validResponse } } } },
   },
   handler: async (c, svc) => {
-    const { ruleset } = await parseBody(c, validateRequestSchema);
+    const { ruleset } = await parseBody(c, validateRequestSchema, MAX_RULESET_BODY_BYTES);
     const loaded = await loadRulesetDocument(ruleset);
     const count = Object.keys(ruleset.files).length;
     if (!loaded.ok) {
