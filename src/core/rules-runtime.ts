@@ -17,4 +17,6 @@ export interface RulesRuntime {
   active(): Promise<ActiveRules | undefined>;
   /** A flow definition at a pinned version (instances keep the version they started on). */
   flow(flowId: string, version: number): Promise<FlowDefinition | undefined>;
+  /** Re-reads the active version now (runtimes that keep it in memory). */
+  refresh?(): Promise<void>;
 }

@@ -112,6 +112,12 @@ describe("Admin: rules and decisions (CONTRACT.md)", () => {
       headers: { "if-match": String(v0) },
     });
     expect(bare).toMatchObject({ status: 200, body: { version: v0 + 1 } });
+    // Read your writes: the publishing process decides with the new version straight away.
+    const routed = await req("POST", "/v1/route", {
+      token: t.tokens.api,
+      body: { accountId: `ryw-${v0}`, survey: { answers: VALID_ANSWERS } },
+    });
+    expect(routed.body.ruleset).toEqual({ version: v0 + 1 });
     const quoted = await req("PUT", "/v1/admin/rules", {
       body: { ruleset: await withRule("fast-track", 901), message: "quoted if-match" },
       headers: { "if-match": `"${v0 + 1}"` },

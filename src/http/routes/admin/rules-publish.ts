@@ -5,6 +5,7 @@ import type { Endpoint } from "../../context.js";
 import { ApiError } from "../../errors.js";
 import type { RouterServices } from "../../services.js";
 import {
+  activateNow,
   actorOf,
   ifMatchVersion,
   invalidRuleset,
@@ -84,6 +85,7 @@ export const publishRules: Endpoint<RouterServices> = {
         `If-Match ${expected} is not the active version (${active}); reload the rules and try again`,
       );
     }
+    await activateNow(svc);
     return c.json({ version: out.value.version }, 200, { etag: `"${out.value.version}"` });
   },
 };

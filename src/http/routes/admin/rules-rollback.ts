@@ -3,6 +3,7 @@ import type { Endpoint } from "../../context.js";
 import { ApiError } from "../../errors.js";
 import type { RouterServices } from "../../services.js";
 import {
+  activateNow,
   actorOf,
   ifMatchVersion,
   invalidRuleset,
@@ -44,6 +45,7 @@ export const rollbackRules: Endpoint<RouterServices> = {
       if (e.kind === "invalid") throw invalidRuleset(e.problems);
       throw new ApiError("conflict", `If-Match ${expected} is not the active version (${e.active})`);
     }
+    await activateNow(svc);
     return c.json({ version: out.value.version }, 200, { etag: `"${out.value.version}"` });
   },
 };

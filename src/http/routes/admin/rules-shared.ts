@@ -132,3 +132,13 @@ export const auditEntrySchema = z
       summary: "1 file(s) changed (routing/40-survey.json); rules ~1 (self-serve-experts)",
     },
   });
+
+/**
+ * After a publish or rollback in this process: make the new version active here before answering,
+ * so the caller's next /v1/route on this process uses it (read your writes). The second refresh
+ * covers a check that was already in flight before the publish. Other processes follow within ~1 s.
+ */
+export async function activateNow(svc: RouterServices): Promise<void> {
+  await svc.rules.refresh?.();
+  await svc.rules.refresh?.();
+}
