@@ -8,6 +8,7 @@ import type { Hono } from "hono";
 import { createEdgeApp } from "./adapters/edge/app.js";
 import { parseEdgeConfig } from "./adapters/edge/config.js";
 import { createConsoleLogger } from "./adapters/edge/logger.js";
+import { DRAIN_BYTES, drain } from "./http/body.js";
 import type { AppEnv } from "./http/context.js";
 import { problemResponse } from "./http/errors.js";
 import type { RouterServices } from "./http/services.js";
@@ -39,30 +40,13 @@ function build(bindings: Bindings): (request: Request) => Response | Promise<Res
   return (request) => app.fetch(request);
 }
 
-/** Past this, an unread body is cancelled instead of drained (the app's own limit is 64 KiB). */
-const DRAIN_LIMIT = 128 * 1024;
-
 /**
  * Consumes a request body the app answered without reading (401, 404, 503 …). Left unread,
  * workerd keeps the stream open past the response and the connection breaks.
  */
 async function discardUnreadBody(request: Request): Promise<void> {
   if (!request.body || request.bodyUsed || request.body.locked) return;
-  const reader = request.body.getReader();
-  try {
-    let seen = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      seen += value.byteLength;
-      if (seen > DRAIN_LIMIT) {
-        await reader.cancel();
-        return;
-      }
-    }
-  } catch {
-    // The client went away: nothing left to discard.
-  }
+  await drain(request.body.getReader(), 0, DRAIN_BYTES);
 }
 
 export default {

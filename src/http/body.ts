@@ -10,6 +10,14 @@ export const MAX_BODY_BYTES = 64 * 1024;
  */
 export const MAX_RULESET_BODY_BYTES = 1024 * 1024;
 
+/**
+ * How much of an oversized or unread body is read and thrown away before the stream is cancelled.
+ * Cancelling a request body mid-stream leaves workerd's connection in a bad state (the next request
+ * stalls or gets a bare 503), so bodies up to this size are drained instead; past it, cancelling
+ * is the lesser harm than reading without bound.
+ */
+export const DRAIN_BYTES = 2 * 1024 * 1024;
+
 /** Reads the raw body, refusing more than `max` bytes whether or not Content-Length is sent. */
 export async function readBodyCapped(c: Context, max = MAX_BODY_BYTES): Promise<Uint8Array> {
   const declared = c.req.header("content-length");
@@ -33,7 +41,7 @@ export async function readBodyCapped(c: Context, max = MAX_BODY_BYTES): Promise<
     if (done) break;
     size += value.byteLength;
     if (size > max) {
-      await reader.cancel().catch(() => {});
+      await drain(reader, size, max + DRAIN_BYTES);
       throw new ApiError("payload_too_large", `The body must be at most ${max} bytes`);
     }
     chunks.push(value);
@@ -46,6 +54,20 @@ export async function readBodyCapped(c: Context, max = MAX_BODY_BYTES): Promise<
     offset += ch.byteLength;
   }
   return out;
+}
+
+/** Reads and discards the rest of a body, cancelling only once `limit` bytes have gone by. */
+export async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, seen: number, limit: number) {
+  try {
+    for (let n = seen; n <= limit; ) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      n += value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // The client went away: nothing left to read.
+  }
 }
 
 const JSON_TYPE = /^application\/(?:[A-Za-z0-9.!#$&^_-]+\+)?json$/i;

@@ -305,7 +305,10 @@ export function recordTransitions(
   void queueAnalytics(deps, events, due);
 }
 
-/** Records an accepted outcome against the flow the account (or user) is in. Best effort. */
+/**
+ * Records an accepted outcome against the flow the account (or user) is in. Best effort: the
+ * promise never rejects. Await it where the connection ends with the request (the edge).
+ */
 export function recordOutcome(
   deps: AnalyticsDeps,
   o: {
@@ -315,8 +318,8 @@ export function recordOutcome(
     readonly value?: number | undefined;
     readonly at: string;
   },
-): void {
-  if (deps.analytics === "off") return;
+): Promise<void> {
+  if (deps.analytics === "off") return Promise.resolve();
   const run = async () => {
     const a =
       (await readAttribution(deps, o.accountId, { subject: subjectOf(o.userId) })) ??
@@ -331,5 +334,5 @@ export function recordOutcome(
     };
     await write(deps, [event], []);
   };
-  run().catch((e: unknown) => deps.logger?.warn({ err: String(e) }, "analytics append failed"));
+  return run().catch((e: unknown) => deps.logger?.warn({ err: String(e) }, "analytics append failed"));
 }

@@ -410,7 +410,11 @@ function afterWrite(
   /** The outbox value the write appended, if any. */
   intent: string | undefined,
 ): void {
-  bookkeeping(svc, intent !== undefined ? accountId : undefined, decisionId, nowMs);
+  // An in-process relay takes the intent at once; the ready list is for relays elsewhere. Pushing
+  // both made the relay move the intent twice (its job once, by id, but its analytics twice). A
+  // crash before the hand-off leaves the intent in the outbox, where the paced sweep finds it.
+  const readyFor = intent !== undefined && !svc.relayCommitted ? accountId : undefined;
+  bookkeeping(svc, readyFor, decisionId, nowMs);
   if (intent === undefined) return;
   if (svc.relayCommitted) svc.relayCommitted(accountId, [intent]);
   else svc.wakeRelay(accountId);

@@ -88,10 +88,11 @@ export const postOutcome: Endpoint<RouterServices> = {
       OUTCOME_DEDUPE_SECONDS,
     )) as string;
     if (status === "missing") throw new ApiError("not_found", `Account ${accountId} is unknown`);
-    // Analytics (issue 10): ids and the score only, attributed to the subject's flow; not awaited.
+    // Analytics (issue 10): ids and the score only, attributed to the subject's flow. Awaited (it
+    // never throws): the edge closes its per-request Redis connection when the answer is sent.
     if (status === "stored") {
       const value = o.type === "nps" ? o.score : o.value;
-      recordOutcome(svc, { accountId, userId: o.userId, type: o.type, value, at });
+      await recordOutcome(svc, { accountId, userId: o.userId, type: o.type, value, at });
     }
     return c.json({ outcomeId, accepted: true, duplicate: status === "duplicate" }, 202);
   },
