@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, expectProblem } from "./contract-cases.js";
-import { ADMIN_TOKEN, publishShippedRules, type Stack, startStack } from "./stack.js";
+import { ADMIN_TOKEN, API_TOKEN, publishShippedRules, type Stack, startStack } from "./stack.js";
 
 let stack: Stack;
 
@@ -27,9 +27,56 @@ describe("the edge entry", () => {
     expectProblem(res, 404, "not_found");
   });
 
-  it("does not accept the admin token, which it never holds", async () => {
-    const res = await call(stack.entries.edge, "POST", "/v1/route", { token: ADMIN_TOKEN, body: {} });
-    expectProblem(res, 401, "unauthorized");
+  it("answers the admin token on a shared route with 403, as Node does", async () => {
+    for (const entry of [stack.entries.edge, stack.entries.node].filter((e) => e !== undefined)) {
+      const res = await call(entry, "POST", "/v1/route", { token: ADMIN_TOKEN, body: {} });
+      expectProblem(res, 403, "forbidden");
+    }
+  });
+
+  it("keeps serving after refusing an oversized chunked body (the body is drained, not cancelled)", async () => {
+    const chunk = new TextEncoder().encode(`{"pad":"${"x".repeat(8 * 1024)}`);
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < 9; i++) c.enqueue(chunk); // ~72 KiB, no Content-Length
+        c.close();
+      },
+    });
+    const res = await fetch(`${stack.entries.edge.url}/v1/route`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    await res.arrayBuffer();
+    const next = await fetch(`${stack.entries.edge.url}/healthz`, { signal: AbortSignal.timeout(5_000) });
+    expect(next.status).toBe(200);
+  });
+
+  it("records an outcome's analytics event before its per-request connection closes", async () => {
+    const accountId = `edge-outcome-${Date.now().toString(36)}`;
+    const routed = await call(stack.entries.edge, "POST", "/v1/route", {
+      body: {
+        accountId,
+        survey: {
+          answers: {
+            teamSize: 10,
+            priorExperience: "some",
+            goLiveTimeline: "within_month",
+            supportStyle: "self_serve",
+          },
+        },
+      },
+    });
+    expect(routed.status).toBe(200);
+    const res = await call(stack.entries.edge, "POST", `/v1/accounts/${accountId}/outcomes`, {
+      body: { type: "nps", score: 9, outcomeId: `o-${accountId}` },
+    });
+    expect(res.status).toBe(202);
+    const events = await stack.client.xrange(stack.keys.global.analytics, "-", "+");
+    const outcome = events.filter(([, f]) => f[1] === "outcome" && f.includes(accountId));
+    expect(outcome).toHaveLength(1);
   });
 
   it("documents only the routes it serves in /openapi.json", async () => {

@@ -23,6 +23,9 @@ export function sharedEnv(redisUrl: string): Record<string, string> {
   return {
     REDIS_URL: redisUrl,
     ROUTER_API_TOKEN: API_TOKEN,
+    // One set of variables for both entries, as a deployment would have: the edge recognises the
+    // admin token (403 on shared routes, as Node) though it serves no admin route.
+    ROUTER_ADMIN_TOKEN: ADMIN_TOKEN,
     HANDOVER_WEBHOOK_SECRET: WEBHOOK_SECRET,
     LOG_LEVEL: "warn",
   };

@@ -36,6 +36,7 @@ export function parseEdgeConfig(
   raw.NODE_ENV = "production";
   // Node-only secrets get a random value nobody knows, so the shared schema is satisfied;
   // adminTokens are dropped below, and the edge never signs outbound webhooks.
+  const adminBound = typeof raw.ROUTER_ADMIN_TOKEN === "string" && raw.ROUTER_ADMIN_TOKEN.trim() !== "";
   const filler = Object.fromEntries(NODE_ONLY.map((name) => [name, unusableSecret()]));
   const parsed = parseConfig(raw, filler);
   if (!parsed.ok) return parsed;
@@ -65,7 +66,9 @@ export function parseEdgeConfig(
       http: {
         apiTokens: c.apiTokens,
         publicKeys: c.publicKeys,
-        adminTokens: [],
+        // Bound on the edge too (a deployment with one set of variables), the admin token is
+        // recognised so a shared route answers it 403 as Node does; no admin route exists here.
+        adminTokens: adminBound ? c.adminTokens : [],
         corsOrigins: c.corsOrigins,
         rateLimitPerMinute: c.rateLimitPerMinute,
       },
