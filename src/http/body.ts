@@ -118,7 +118,8 @@ export function parseJsonBytes(bytes: Uint8Array): unknown {
     if (BLANK.test(text)) throw new ApiError("bad_request", "The body is empty; send a JSON object");
     throw new ApiError(
       "bad_request",
-      `Malformed JSON: ${e instanceof SyntaxError ? e.message : "cannot parse"}`,
+      // The same words on Node and the edge: newer V8 adds " (line 1 column 2)" to its message.
+      `Malformed JSON: ${e instanceof SyntaxError ? e.message.replace(/ \(line \d+ column \d+\)$/, "") : "cannot parse"}`,
     );
   }
 }
