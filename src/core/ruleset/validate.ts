@@ -11,6 +11,7 @@ import {
   FlowSchema,
   type RoutingFile,
   RoutingFileSchema,
+  RoutingRuleSchema,
   type Settings,
   SettingsSchema,
   type SurveyDefinition,
@@ -108,7 +109,13 @@ export function analyzeRuleset(doc: unknown, options: ValidateOptions = {}): Rul
     else if (file.startsWith("routing/")) {
       const data = parse(file, RoutingFileSchema);
       if (data) routingFiles.push({ file, data });
-      else routingBroken = true;
+      else {
+        routingBroken = true;
+        // The rules of a broken file that are well-formed on their own still get the meaning
+        // checks (unknown flow, fact, path, operator…): every problem at once, not in rounds.
+        const salvaged = salvageRules(files[file]);
+        if (salvaged.length > 0) routingFiles.push({ file, data: { rules: salvaged } });
+      }
     } else if (file.startsWith("flows/")) {
       const data = parse(file, FlowSchema);
       if (data) flowFiles.push({ file, data });
@@ -179,6 +186,20 @@ export function analyzeRuleset(doc: unknown, options: ValidateOptions = {}): Rul
     checkTests(out.tests, survey, knownFlow, routingBroken ? null : out.routing, problems, warnings);
   if (settings) Object.assign(out, { settings });
   if (survey) Object.assign(out, { survey });
+  return out;
+}
+
+/**
+ * The well-formed rules of a routing file that failed its schema, at their own positions (a
+ * malformed rule keeps its slot as a hole, so reported paths still point at the right rule).
+ */
+function salvageRules(content: unknown): RoutingFile["rules"] {
+  const rules = isObject(content) && Array.isArray(content.rules) ? (content.rules as unknown[]) : [];
+  const out: RoutingFile["rules"] = [];
+  rules.forEach((r, i) => {
+    const parsed = RoutingRuleSchema.safeParse(r);
+    if (parsed.success) out[i] = parsed.data;
+  });
   return out;
 }
 

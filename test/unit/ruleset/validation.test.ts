@@ -306,6 +306,20 @@ describe("validateRuleset", () => {
     expect(loaded).toEqual({ ok: false, error: problems });
   });
 
+  it("still checks the well-formed rules of a routing file that fails its schema", async () => {
+    const { problems } = await problemsAfter((d) => {
+      const rules = d.files["routing/10-compliance.json"].rules;
+      rules[0].priority = 0; // a schema error in one rule…
+      rules[1].event.params.flow = "ghost-flow"; // …does not hide an unknown flow in the next one
+    });
+    expect(problems.map((p) => [p.file, p.path])).toEqual(
+      expect.arrayContaining([
+        ["routing/10-compliance.json", "$.rules[0].priority"],
+        ["routing/10-compliance.json", "$.rules[1].event.params.flow"],
+      ]),
+    );
+  });
+
   it("ignores schema/ files and $schema keys", async () => {
     const doc = await shippedDoc();
     doc.files["schema/flow.schema.json"] = { whatever: true };
