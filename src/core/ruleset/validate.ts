@@ -151,13 +151,10 @@ export function analyzeRuleset(doc: unknown, options: ValidateOptions = {}): Rul
     else out.flows.set(data.id, data);
   }
 
-  const facts =
-    survey && settings
-      ? factShapes(
-          survey,
-          settings.revenueTiers.map((t) => t.id),
-        )
-      : undefined;
+  // A settings.json broken elsewhere (say an fx rate) still names its tiers: the routing rules'
+  // facts are checked against them rather than not at all.
+  const tierIds = settings ? settings.revenueTiers.map((t) => t.id) : salvageTierIds(files["settings.json"]);
+  const facts = survey && tierIds ? factShapes(survey, tierIds) : undefined;
   const sink = { problems, warnings };
   for (const { file, data } of flowFiles) checkFlow(file, data, facts, sink);
 
@@ -187,6 +184,14 @@ export function analyzeRuleset(doc: unknown, options: ValidateOptions = {}): Rul
   if (settings) Object.assign(out, { settings });
   if (survey) Object.assign(out, { survey });
   return out;
+}
+
+/** The tier ids of a settings.json that failed its schema, when its tier list itself is readable. */
+function salvageTierIds(content: unknown): string[] | undefined {
+  const tiers = isObject(content) ? content.revenueTiers : undefined;
+  if (!Array.isArray(tiers)) return undefined;
+  const ids = tiers.map((t) => (isObject(t) && typeof t.id === "string" ? t.id : undefined));
+  return ids.every((id) => id !== undefined) ? (ids as string[]) : undefined;
 }
 
 /**

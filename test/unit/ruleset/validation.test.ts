@@ -320,6 +320,16 @@ describe("validateRuleset", () => {
     );
   });
 
+  it("still checks the routing rules' facts when settings.json is broken elsewhere", async () => {
+    const { problems } = await problemsAfter((d) => {
+      d.files["settings.json"].fx = { EUR: "x" };
+      d.files["routing/10-compliance.json"].rules[0].conditions.all[0].operator = "is";
+    });
+    expect(problems.map((p) => p.file)).toEqual(
+      expect.arrayContaining(["settings.json", "routing/10-compliance.json"]),
+    );
+  });
+
   it("ignores schema/ files and $schema keys", async () => {
     const doc = await shippedDoc();
     doc.files["schema/flow.schema.json"] = { whatever: true };
