@@ -34,8 +34,8 @@ export function parseEdgeConfig(
   const raw: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(bindings)) if (typeof v === "string") raw[k] = v;
   raw.NODE_ENV = "production";
-  // Node-only secrets get a random value nobody knows, so the shared schema is satisfied;
-  // adminTokens are dropped below, and the edge never signs outbound webhooks.
+  // Node-only secrets left unbound get a random value nobody knows, so the shared schema is
+  // satisfied; an unbound admin token is then dropped below, and the edge never signs webhooks.
   const adminBound = typeof raw.ROUTER_ADMIN_TOKEN === "string" && raw.ROUTER_ADMIN_TOKEN.trim() !== "";
   const filler = Object.fromEntries(NODE_ONLY.map((name) => [name, unusableSecret()]));
   const parsed = parseConfig(raw, filler);
