@@ -183,6 +183,21 @@ describe("POST /v1/handover/salesforce", () => {
     expect(await t.services.redis.llen(t.services.keys.account.handovers("0015e00000Qr7SuAAJ"))).toBe(1);
   });
 
+  it("stores Salesforce strings verbatim, surrounding spaces included", async () => {
+    const padded = xml
+      .replace("<Id>04l5e00000D1cQwAAJ</Id>", "<Id>04l5e00000D1cQwAAX</Id>")
+      .replace(
+        "<sf:AccountId>0015e00000Qr7SuAAJ</sf:AccountId>",
+        "<sf:AccountId>0015e00000Qr7SuPAD</sf:AccountId>",
+      )
+      .replace("<sf:Name>Initech - Starter</sf:Name>", "<sf:Name>  Initech  - Starter </sf:Name>");
+    expect((await sf(padded)).status).toBe(200);
+    const h = JSON.parse(
+      (await t.services.redis.get(t.services.keys.account.handover("0015e00000Qr7SuPAD"))) ?? "{}",
+    );
+    expect(h.account.name).toBe("  Initech  - Starter ");
+  });
+
   it("answers 401 for a wrong token, 403 for an unknown org, 400 for a DOCTYPE, as problem+json", async () => {
     expect((await sf(xml, "nope")).status).toBe(401);
     const otherOrg = await sf(xml.replaceAll(SF_ORG, "00D000000000000AAA"));

@@ -41,6 +41,8 @@ const parser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: "@_",
   removeNSPrefix: true,
+  // Strings are stored verbatim (CONTRACT.md): a field's surrounding spaces are its own.
+  trimValues: false,
   parseTagValue: false,
   parseAttributeValue: false,
   processEntities: false,
