@@ -19,8 +19,21 @@ export function toFieldIssues(error: z.ZodError): FieldIssue[] {
   return out;
 }
 
+/**
+ * A copy without the object keys whose value is `null`: many senders write an absent optional
+ * field as null (`"employees": null`), which means the same as leaving it out. A required field
+ * sent as null is then reported missing.
+ */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = withoutNulls(v);
+  return out;
+}
+
 /** Validates a parsed JSON body as a canonical handover; failures carry every issue with its path. */
 export function parseCanonicalHandover(input: unknown): Result<CanonicalHandover, FieldIssue[]> {
-  const parsed = canonicalHandoverSchema.safeParse(input);
+  const parsed = canonicalHandoverSchema.safeParse(withoutNulls(input));
   return parsed.success ? ok(parsed.data) : err(toFieldIssues(parsed.error));
 }

@@ -105,6 +105,22 @@ describe("the canonical handover schema", () => {
     expect(JSON.stringify(result.value)).not.toMatch(/zapier|closedwon|\+1|website|gold/);
   });
 
+  it("takes an optional field sent as null as absent, and names a required one sent as null", () => {
+    const input = example();
+    input.account.employees = null;
+    input.deal.termMonths = null;
+    input.goals = null;
+    input.requirements = null;
+    input.notes = null;
+    const result = parseCanonicalHandover(input);
+    if (!result.ok) throw new Error(JSON.stringify(result.error));
+    expect(result.value.account.employees).toBeUndefined();
+    expect("goals" in result.value).toBe(false);
+    const missing = example();
+    missing.deal.id = null;
+    expect(pathsOf(missing)).toEqual(["deal.id"]);
+  });
+
   it("still names a misspelt required field", () => {
     const { accountId: _a, ...input } = example();
     input.acountId = "acme-corp";
