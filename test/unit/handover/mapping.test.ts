@@ -62,11 +62,54 @@ describe("the shipped HubSpot mapping", () => {
     expect(!result.ok && result.error[0]?.path).toBe("deal.amount");
   });
 
-  it("leaves an unmapped region for the schema to reject at account.region", () => {
-    const payload = hubspotPayload();
-    payload.company.properties.country = "Atlantis";
+  it("maps ISO country codes and common names to regions, and an unlisted country to NA rather than refusing the deal", () => {
+    for (const [country, region] of [
+      ["US", "NA"],
+      ["UK", "EMEA"],
+      ["Portugal", "EMEA"],
+      ["Hong Kong", "APAC"],
+      ["Deutschland", "EMEA"],
+      ["Atlantis", "NA"],
+    ]) {
+      const payload = hubspotPayload();
+      payload.company.properties.country = country;
+      const result = mapHandover(mapping, payload);
+      if (!result.ok) throw new Error(JSON.stringify(result.error));
+      expect(result.value.account.region, country).toBe(region);
+    }
+  });
+
+  it("takes the company from CRM v3 associations when no company object is sent", () => {
+    const { company: _c, ...payload } = hubspotPayload();
+    payload.deal.associations = { companies: { results: [{ id: "777001", type: "deal_to_company" }] } };
     const result = mapHandover(mapping, payload);
-    expect(!result.ok && result.error.map((e) => e.path)).toEqual(["account.region"]);
+    if (!result.ok) throw new Error(JSON.stringify(result.error));
+    expect(result.value.accountId).toBe("777001");
+  });
+
+  it("reads a contact's role from its first labelled association, after HubSpot's unlabelled default", () => {
+    const payload = hubspotPayload();
+    payload.contacts[0].associationTypes = [
+      { category: "HUBSPOT_DEFINED", typeId: 3, label: null },
+      { category: "USER_DEFINED", typeId: 7, label: "Executive sponsor" },
+    ];
+    const result = mapHandover(mapping, payload);
+    if (!result.ok) throw new Error(JSON.stringify(result.error));
+    expect(result.value.contacts[0]?.role).toBe("executive_sponsor");
+  });
+
+  it("maps a flat workflow body (hs_object_id, dealname, amount at the top) and a deal without an amount", () => {
+    const flat = { hs_object_id: "9001", dealname: "Flat Co", amount: "1200", closedate: "2025-03-31" };
+    const result = mapHandover(mapping, flat);
+    if (!result.ok) throw new Error(JSON.stringify(result.error));
+    expect(result.value).toMatchObject({
+      accountId: "9001",
+      account: { name: "Flat Co" },
+      deal: { id: "9001", amount: 1200 },
+    });
+    const { amount: _a, ...noAmount } = flat;
+    const zero = mapHandover(mapping, noAmount);
+    expect(zero.ok && zero.value.deal.amount).toBe(0);
   });
 });
 
