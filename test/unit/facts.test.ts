@@ -65,7 +65,7 @@ describe("buildFacts", () => {
     expect(tier(10000, "USD")).toMatchObject({ annualValue: 10000, revenueTier: "starter" });
     expect(tier(10000, "GBP")).toMatchObject({ annualValue: 12500, revenueTier: "growth" });
     expect(tier(1_000_000, "usd")).toMatchObject({ revenueTier: "strategic" });
-    expect(tier(5000, "CHF")).toMatchObject({ annualValue: 0, revenueTier: "unknown" });
+    expect(tier(5000, "ISK")).toMatchObject({ annualValue: 0, revenueTier: "unknown" });
   });
 
   it("counts tenure in whole days since the deal closed, never negative", () => {
