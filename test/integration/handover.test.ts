@@ -131,6 +131,22 @@ describe("POST /v1/handover (Standard Webhooks)", () => {
 
 describe("POST /v1/handover/hubspot", () => {
   const payload = readFileSync("test/fixtures/hubspot-deal.json", "utf8");
+  it("answers an array of subscription events, or a bare value, with a 422 that says what it expects", async () => {
+    for (const body of [
+      '[{"eventId":1,"subscriptionType":"deal.propertyChange","objectId":9}]',
+      "[]",
+      "42",
+      "null",
+    ]) {
+      const res = await hubspot(body);
+      expect(res.status, body).toBe(422);
+      const p = await res.json();
+      expect(p.errors).toEqual([
+        { path: "(body)", message: expect.stringContaining("expected one deal object") },
+      ]);
+    }
+  });
+
   async function hubspot(body: string, ts = Date.now(), secret = HUBSPOT_SECRET) {
     const uri = "http://localhost/v1/handover/hubspot";
     const sig = await signHubSpotV3({ clientSecret: secret, method: "POST", uri, body, timestampMs: ts });

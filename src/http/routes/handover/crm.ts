@@ -72,6 +72,12 @@ export const postHubspotHandover: Endpoint<RouterServices> = {
     if (!verified.ok) throw new ApiError("unauthorized", `HubSpot signature check failed: ${verified.error}`);
     assertJsonMediaType(c);
     const payload = parseJsonBytes(bytes);
+    if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
+      // HubSpot's webhook subscriptions post arrays of change events, which carry no deal data.
+      const message =
+        "expected one deal object (a workflow webhook with the deal, company and contacts), not an array of subscription events or a bare value";
+      throw new ApiError("validation_failed", `(body): ${message}`, [{ path: "(body)", message }]);
+    }
     const mapped = mapHandover(await mappingFor(svc, "hubspot"), payload);
     if (!mapped.ok) throw new ApiError("validation_failed", detailOf(mapped.error), mapped.error);
     const out = await storeHandover(svc, mapped.value, `hs-${await sha256Hex(bytes)}`, "hubspot");
