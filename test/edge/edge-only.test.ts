@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, expectProblem } from "./contract-cases.js";
+import { call, expectProblem, FAST_TRACK_ANSWERS } from "./contract-cases.js";
 import { ADMIN_TOKEN, API_TOKEN, publishShippedRules, type Stack, startStack } from "./stack.js";
 
 let stack: Stack;
@@ -59,14 +59,7 @@ describe("the edge entry", () => {
     const routed = await call(stack.entries.edge, "POST", "/v1/route", {
       body: {
         accountId,
-        survey: {
-          answers: {
-            teamSize: 10,
-            priorExperience: "some",
-            goLiveTimeline: "within_month",
-            supportStyle: "self_serve",
-          },
-        },
+        survey: { answers: FAST_TRACK_ANSWERS },
       },
     });
     expect(routed.status).toBe(200);
@@ -90,14 +83,7 @@ describe("the edge entry", () => {
     const res = await call(stack.entries.edge, "POST", "/v1/route", {
       body: {
         accountId: "edge-ready",
-        survey: {
-          answers: {
-            teamSize: 10,
-            priorExperience: "some",
-            goLiveTimeline: "within_month",
-            supportStyle: "self_serve",
-          },
-        },
+        survey: { answers: FAST_TRACK_ANSWERS },
       },
     });
     expect(res.status).toBe(200);

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { parseWebhookSecrets, webhookHeaders } from "../../src/core/signing/standard-webhooks.js";
 import { bankHandover, fastTrackAnswers } from "../fixtures/answers.js";
-import { buildTestApp, TEST_WEBHOOK_SECRET, type TestApp } from "../support/app.js";
+import { buildTestApp, postSignedHandover, type TestApp } from "../support/app.js";
 import { type Received, sleep, startReceiver, until } from "./flow-support.js";
 
 // Subscriber notifications (CONTRACT.md flows; issue 6): every step.entered in an instance's
@@ -29,10 +28,11 @@ afterAll(async () => {
 
 const uniq = (p: string) => `${p}-${Math.random().toString(36).slice(2, 10)}`;
 
-async function route(accountId: string) {
-  const res = await t.app.request("/v1/route", {
+/** A fast-track first route of `accountId` on `on` (default: this file's app). */
+async function route(accountId: string, on: TestApp = t) {
+  const res = await on.app.request("/v1/route", {
     method: "POST",
-    headers: { authorization: `Bearer ${t.tokens.api}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${on.tokens.api}`, "content-type": "application/json" },
     body: JSON.stringify({ accountId, userId: "u1", role: "admin", survey: { answers: fastTrackAnswers } }),
   });
   expect(res.status).toBe(200);
@@ -40,21 +40,7 @@ async function route(accountId: string) {
 }
 
 async function sendHandover(accountId: string) {
-  const body = JSON.stringify(bankHandover(accountId));
-  const secret = parseWebhookSecrets(TEST_WEBHOOK_SECRET);
-  if (!secret.ok) throw new Error("secret");
-  const headers = await webhookHeaders({
-    id: uniq("msg"),
-    timestamp: new Date(),
-    body,
-    secret: secret.value[0]!,
-  });
-  const res = await t.app.request("/v1/handover", {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body,
-  });
-  expect(res.status).toBe(202);
+  expect((await postSignedHandover(t.app, bankHandover(accountId))).status).toBe(202);
 }
 
 const notices = (instanceId: string, type: string, stepId?: string) =>
@@ -147,38 +133,12 @@ describe("a slow receiver", () => {
   });
 
   it("does not hold up a late handover's re-decision behind its backlog of calls", async () => {
-    const routeOn = async (accountId: string) => {
-      const res = await slowApp.app.request("/v1/route", {
-        method: "POST",
-        headers: { authorization: `Bearer ${slowApp.tokens.api}`, "content-type": "application/json" },
-        body: JSON.stringify({
-          accountId,
-          userId: "u1",
-          role: "admin",
-          survey: { answers: fastTrackAnswers },
-        }),
-      });
-      expect(res.status).toBe(200);
-    };
     // 80 welcome actions and their notifications: ≥ 10 s of calls for 16 slots.
-    await Promise.all(Array.from({ length: 80 }, (_, i) => routeOn(uniq(`busy${i}`))));
+    await Promise.all(Array.from({ length: 80 }, (_, i) => route(uniq(`busy${i}`), slowApp)));
     const accountId = uniq("late");
-    await routeOn(accountId);
-    const body = JSON.stringify(bankHandover(accountId));
-    const secret = parseWebhookSecrets(TEST_WEBHOOK_SECRET);
-    if (!secret.ok) throw new Error("secret");
-    const headers = await webhookHeaders({
-      id: uniq("msg"),
-      timestamp: new Date(),
-      body,
-      secret: secret.value[0]!,
-    });
+    await route(accountId, slowApp);
     const sent = Date.now();
-    const res = await slowApp.app.request("/v1/handover", {
-      method: "POST",
-      headers: { "content-type": "application/json", ...headers },
-      body,
-    });
+    const res = await postSignedHandover(slowApp.app, bankHandover(accountId));
     expect(res.status).toBe(202);
     const flow = await until(
       async () => {

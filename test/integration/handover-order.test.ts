@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { routeSubject } from "../../src/adapters/redis/route-store.js";
-import { parseWebhookSecrets, webhookHeaders } from "../../src/core/signing/standard-webhooks.js";
 import { bankHandover, fastTrackAnswers } from "../fixtures/answers.js";
-import { buildTestApp, TEST_WEBHOOK_SECRET, type TestApp } from "../support/app.js";
+import { buildTestApp, postSignedHandover, type TestApp } from "../support/app.js";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -15,21 +14,7 @@ afterAll(async () => {
 const uniq = (p: string) => `${p}-${Math.random().toString(36).slice(2, 10)}`;
 
 async function sendHandover(accountId: string) {
-  const body = JSON.stringify(bankHandover(accountId));
-  const secret = parseWebhookSecrets(TEST_WEBHOOK_SECRET);
-  if (!secret.ok) throw new Error("secret");
-  const headers = await webhookHeaders({
-    id: uniq("msg"),
-    timestamp: new Date(),
-    body,
-    secret: secret.value[0]!,
-  });
-  const res = await t.app.request("/v1/handover", {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body,
-  });
-  expect(res.status).toBe(202);
+  expect((await postSignedHandover(t.app, bankHandover(accountId))).status).toBe(202);
 }
 
 async function route(accountId: string) {

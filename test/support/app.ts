@@ -6,6 +6,7 @@ import { createMetrics } from "../../src/adapters/metrics.js";
 import { connectRedis, createRedis } from "../../src/adapters/redis/connect.js";
 import { keys } from "../../src/adapters/redis/keys.js";
 import { type Config, parseConfig } from "../../src/config.js";
+import { parseWebhookSecrets, webhookHeaders } from "../../src/core/signing/standard-webhooks.js";
 import type { AppEnv } from "../../src/http/context.js";
 import type { RouterServices } from "../../src/http/services.js";
 import { startNode } from "../../src/node-app.js";
@@ -106,3 +107,21 @@ export const VALID_ANSWERS = {
   goLiveTimeline: "within_month",
   supportStyle: "guided",
 } as const;
+
+/** POSTs a canonical handover to `/v1/handover`, signed with TEST_WEBHOOK_SECRET under a fresh webhook id. */
+export async function postSignedHandover(app: TestApp["app"], handover: unknown): Promise<Response> {
+  const body = JSON.stringify(handover);
+  const secret = parseWebhookSecrets(TEST_WEBHOOK_SECRET);
+  if (!secret.ok) throw new Error("test webhook secret");
+  const headers = await webhookHeaders({
+    id: `msg_${crypto.randomUUID()}`,
+    timestamp: new Date(),
+    body,
+    secret: secret.value[0]!,
+  });
+  return app.request("/v1/handover", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body,
+  });
+}

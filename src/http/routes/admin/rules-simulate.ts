@@ -8,6 +8,7 @@ import { MAX_RULESET_BODY_BYTES } from "../../body.js";
 import type { Endpoint } from "../../context.js";
 import { ApiError, detailOf, zodFieldErrors } from "../../errors.js";
 import type { RouterServices } from "../../services.js";
+import { EXAMPLE_ANSWERS } from "../route/post.js";
 import { recordAudit } from "./rules-audit.js";
 import { invalidRuleset, parseBody, rulesetSchema } from "./rules-shared.js";
 
@@ -28,14 +29,7 @@ export const simulateRequestSchema = z
     example: {
       accountId: "acme",
       role: "admin",
-      survey: {
-        answers: {
-          teamSize: 40,
-          priorExperience: "some",
-          goLiveTimeline: "within_month",
-          supportStyle: "guided",
-        },
-      },
+      survey: { answers: EXAMPLE_ANSWERS },
     },
   });
 

@@ -12,6 +12,14 @@ import type { RouterServices } from "../../services.js";
 const subjectId = z.string().regex(SUBJECT_ID_PATTERN, SUBJECT_ID_MESSAGE);
 
 /** The request envelope; `survey.answers` is then checked against the survey in force. */
+/** Answers to the shipped survey's required questions, for OpenAPI examples. */
+export const EXAMPLE_ANSWERS = {
+  teamSize: 40,
+  priorExperience: "some",
+  goLiveTimeline: "within_month",
+  supportStyle: "guided",
+} as const;
+
 export const routeRequestSchema = z
   .strictObject({
     accountId: subjectId,
@@ -26,14 +34,7 @@ export const routeRequestSchema = z
       accountId: "acme",
       userId: "u_1",
       role: "admin",
-      survey: {
-        answers: {
-          teamSize: 40,
-          priorExperience: "some",
-          goLiveTimeline: "within_month",
-          supportStyle: "guided",
-        },
-      },
+      survey: { answers: EXAMPLE_ANSWERS },
     },
   });
 
