@@ -115,6 +115,70 @@ describe("DELETE /v1/accounts/:accountId", () => {
     expect((await redelivered.json()).duplicate).toBe(false);
   });
 
+  it("erases accounts named like the global key tags without touching rulesets, audit or analytics", async () => {
+    const admin = { authorization: `Bearer ${t.tokens.admin}` };
+    const api = { authorization: `Bearer ${t.tokens.api}`, "content-type": "application/json" };
+    const versions = async () =>
+      (await (await t.app.request("/v1/admin/rules/versions", { headers: admin })).json()).versions;
+    const audit = async () =>
+      (await (await t.app.request("/v1/admin/audit", { headers: admin })).json()).entries;
+    const { redis, keys } = t.services;
+    await t.app.request("/v1/route", {
+      method: "POST",
+      headers: api,
+      body: JSON.stringify({ accountId: "keeps-its-analytics", survey: { answers: fastTrackAnswers } }),
+    });
+    await until(async () => ((await redis.xlen(keys.global.analytics)) > 0 ? true : undefined));
+    const before = {
+      versions: await versions(),
+      audit: await audit(),
+      stream: await redis.xlen(keys.global.analytics),
+    };
+    expect(before.versions.length).toBeGreaterThan(0);
+    expect(before.audit.length).toBeGreaterThan(0);
+    for (const accountId of ["or", "or:rules", "#or"]) {
+      const routed = await t.app.request("/v1/route", {
+        method: "POST",
+        headers: api,
+        body: JSON.stringify({ accountId, survey: { answers: fastTrackAnswers } }),
+      });
+      if (accountId === "#or") {
+        expect(routed.status).toBe(422);
+        continue;
+      }
+      expect(routed.status).toBe(200);
+      const del = await t.app.request(`/v1/accounts/${encodeURIComponent(accountId)}`, {
+        method: "DELETE",
+        headers: admin,
+      });
+      expect(del.status).toBe(204);
+    }
+    expect(await versions()).toEqual(before.versions);
+    expect((await audit()).length).toBeGreaterThanOrEqual(before.audit.length);
+    expect((await t.app.request("/v1/admin/rules", { headers: admin })).status).toBe(200);
+    expect(await redis.xlen(keys.global.analytics)).toBeGreaterThanOrEqual(before.stream);
+  });
+
+  it("starts a subject afresh whose instance an erase removed from under it (no 500 for good)", async () => {
+    const accountId = `erase-race-${Math.random().toString(36).slice(2, 8)}`;
+    const api = { authorization: `Bearer ${t.tokens.api}`, "content-type": "application/json" };
+    const route = () =>
+      t.app.request("/v1/route", {
+        method: "POST",
+        headers: api,
+        body: JSON.stringify({ accountId, userId: "u1", survey: { answers: fastTrackAnswers } }),
+      });
+    const first = await (await route()).json();
+    // What an erase racing a route can leave: the subject kept, its instance hash gone.
+    await t.services.redis.del(t.services.keys.account.instance(accountId, first.instanceId));
+    const again = await route();
+    expect(again.status).toBe(200);
+    const body = await again.json();
+    expect(body.reused).toBe(false);
+    expect(body.instanceId).not.toBe(first.instanceId);
+    expect((await (await route()).json()).instanceId).toBe(body.instanceId);
+  });
+
   it("answers 404 for an account it has never seen and 403 for the api token", async () => {
     const unknown = await t.app.request("/v1/accounts/never-seen", {
       method: "DELETE",

@@ -1,6 +1,6 @@
 /**
  * The analytics port's Redis side: append events to the bounded `global.analytics` stream and
- * fold them into daily counters, one pipeline on the `{or}` slot, never awaited by a request.
+ * fold them into daily counters, one pipeline on the `{#or}` slot, never awaited by a request.
  */
 import { type AnalyticsEvent, counterFields, dayOf, encodeEvent } from "../../core/analytics/event.js";
 import type { HistoryEntry, InstanceState } from "../../core/flow/instance.js";
@@ -33,7 +33,7 @@ export interface Attribution {
 
 /** Hash `{accountId}:an`: `i:<instanceId>` → Attribution JSON, `s:<subject>` → instanceId. */
 export const attributionKey = (keys: Keys, accountId: string) => keys.account.attribution(accountId);
-/** Sorted set (`{or}` slot): `<accountId>|<instanceId>` scored by the current step's due time. */
+/** Sorted set (`{#or}` slot): `<accountId>|<instanceId>` scored by the current step's due time. */
 export const dueIndexKey = (keys: Keys) => keys.global.dueIndex;
 
 const dueMember = (accountId: string, instanceId: string) => `${accountId}|${instanceId}`;
@@ -41,7 +41,7 @@ const dueMember = (accountId: string, instanceId: string) => `${accountId}|${ins
 /**
  * One call per batch: keep the due index in step, XADD each event (MAXLEN ~) and HINCRBY its
  * counter fields in the day's hash (TTL set once). KEYS[1] = the stream, KEYS[2] = the due index;
- * the counter hashes are built from ARGV[1] (their shared `{or}` prefix), so every key is in one slot.
+ * the counter hashes are built from ARGV[1] (their shared `{#or}` prefix), so every key is in one slot.
  * ARGV: counters prefix, maxlen, ttl, due change count D, D × (member, score or "" = remove),
  * then per event: day, #fields, fields…, #counters, counters…
  */

@@ -1,12 +1,13 @@
 /**
  * Every Redis key the service uses is built here. An account's keys carry its id verbatim
  * inside a `{hash tag}`, so one account lives in one Cluster slot and can be erased by SCAN;
- * global keys share the `{or}` tag (or `{or:rules}` for rulesets).
+ * global keys share the `{#or}` tag (or `{#rules}` for rulesets). `#` is never part of an
+ * account id, so no account's keys (and no account's erase) can reach a global key.
  */
 export function keys(prefix = "or:") {
   const acct = (accountId: string) => `${prefix}{${accountId}}`;
-  const g = `${prefix}{or}`;
-  const r = `${prefix}{or:rules}`;
+  const g = `${prefix}{#or}`;
+  const r = `${prefix}{#rules}`;
   return {
     prefix,
     /** Pattern matching every key of one account (for erase / checks). */

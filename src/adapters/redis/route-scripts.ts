@@ -23,7 +23,9 @@ return {inst, redis.call('GET', KEYS[2]), false}
 `;
 
 /**
- * Creates the subject's instance unless one exists (HSETNX semantics: exactly one winner).
+ * Creates the subject's instance unless one exists (HSETNX semantics: exactly one winner). A
+ * subject naming an instance that is gone (an erase ran alongside the route that wrote it) is
+ * absent: the subject starts afresh instead of pointing at nothing for good.
  * Answers 'stale' (writing nothing) when a handover other than the one the decision saw arrived
  * since the lookup: the handover script found no instance to re-decide then, so the caller must
  * decide again with it, or the account would stay on a flow picked without its handover.
@@ -35,7 +37,10 @@ return {inst, redis.call('GET', KEYS[2]), false}
  */
 const CREATE = `
 local existing = redis.call('HGET', KEYS[1], ARGV[1])
-if existing then return {'exists', redis.call('HGETALL', ARGV[2] .. existing)} end
+if existing then
+  local inst = redis.call('HGETALL', ARGV[2] .. existing)
+  if #inst > 0 then return {'exists', inst} end
+end
 local hid = redis.call('HGET', KEYS[2], 'handoverId')
 if hid and hid ~= ARGV[15] then return {'stale'} end
 local nf, nh, na = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])

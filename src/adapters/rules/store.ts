@@ -62,7 +62,7 @@ export type PublishError =
 const AUDIT_MAX = 10_000;
 
 /**
- * One Lua call (one slot, `{or:rules}`): checks the expected active version, numbers the
+ * One Lua call (one slot, `{#rules}`): checks the expected active version, numbers the
  * version and each changed flow, writes them, flips `active`, appends the audit entry and
  * announces the version. Version and flow keys are built from prefixes passed in ARGV,
  * all inside the same hash tag.
