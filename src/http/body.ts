@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { ApiError } from "./errors.js";
+import { ApiError, type FieldError } from "./errors.js";
 
 /** 64 KiB: the contract's request size limit, enforced before parsing. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -92,8 +92,22 @@ export function isJsonMediaType(contentType: string): boolean {
   return true;
 }
 
-/** 415 unless the content type is application/json or application/*+json (charset utf-8 or none). */
+/**
+ * 415 for a compressed body: the service reads bodies as sent, so gzip bytes would otherwise
+ * surface as a misleading "not valid UTF-8" 400 (or, by chance, be parsed as they are).
+ */
+export function assertIdentityEncoding(c: Context): void {
+  const encoding = c.req.header("content-encoding")?.trim().toLowerCase();
+  if (encoding && encoding !== "identity")
+    throw new ApiError(
+      "unsupported_media_type",
+      `Content-Encoding ${encoding.slice(0, 40)} is not supported; send the body uncompressed`,
+    );
+}
+
+/** 415 unless the content type is application/json or application/*+json (charset utf-8 or none), uncompressed. */
 export function assertJsonMediaType(c: Context): void {
+  assertIdentityEncoding(c);
   const ct = c.req.header("content-type");
   if (!ct || !isJsonMediaType(ct)) {
     throw new ApiError("unsupported_media_type", "Send the body as application/json (charset utf-8)");
@@ -131,39 +145,65 @@ export function parseJsonBytes(bytes: Uint8Array): unknown {
  */
 export const MAX_JSON_DEPTH = 64;
 
-/** The dotted path of the first value nested deeper than `max`, or undefined. Iterative: no recursion. */
-export function tooDeepPath(root: unknown, max = MAX_JSON_DEPTH): string | undefined {
-  const stack: { v: unknown; d: number; parent: number; key: string }[] = [
-    { v: root, d: 0, parent: -1, key: "" },
-  ];
-  const seen: { parent: number; key: string }[] = [];
+/**
+ * The first value of a parsed body that no handler may receive, with its dotted path:
+ * - nesting deeper than `max`;
+ * - a number JSON cannot carry (`1e309` parses to Infinity and would be stored as null);
+ * - a `__proto__` key (copying it sets an object's prototype instead of a field, so its
+ *   contents would read as inherited fields).
+ * Iterative: no recursion.
+ */
+export function jsonBodyProblem(
+  root: unknown,
+  /** `depth`: the nesting bound only, for bodies whose unknown fields the handler drops (handovers). */
+  checks: "all" | "depth" = "all",
+  max = MAX_JSON_DEPTH,
+): FieldError | undefined {
+  const all = checks === "all";
+  if (all && typeof root === "number" && !Number.isFinite(root))
+    return { path: "(body)", message: OUT_OF_RANGE };
+  const stack: { v: object; d: number; at: number }[] = [];
+  const seen: { parent: number; key: string }[] = [{ parent: -1, key: "" }];
+  const pathOf = (parent: number, key: string) => {
+    const parts = [key];
+    for (let i = parent; i > 0; i = seen[i]!.parent) parts.push(seen[i]!.key);
+    return parts.reverse().join(".") || "(body)";
+  };
+  if (root !== null && typeof root === "object") stack.push({ v: root, d: 0, at: 0 });
   while (stack.length > 0) {
     const node = stack.pop()!;
-    const at = seen.push({ parent: node.parent, key: node.key }) - 1;
-    if (node.v === null || typeof node.v !== "object") continue;
     if (node.d >= max) {
       const parts: string[] = [];
-      for (let i = at; i > 0; i = seen[i]!.parent) parts.push(seen[i]!.key);
-      return parts.reverse().join(".") || "(body)";
+      for (let i = node.at; i > 0; i = seen[i]!.parent) parts.push(seen[i]!.key);
+      return { path: parts.reverse().join(".") || "(body)", message: `nested deeper than ${max} levels` };
     }
     for (const [key, v] of Object.entries(node.v)) {
-      if (v !== null && typeof v === "object") stack.push({ v, d: node.d + 1, parent: at, key });
+      if (all && key === "__proto__")
+        return { path: pathOf(node.at, key), message: "__proto__ is not an allowed key" };
+      if (typeof v === "number") {
+        if (all && !Number.isFinite(v)) return { path: pathOf(node.at, key), message: OUT_OF_RANGE };
+      } else if (v !== null && typeof v === "object")
+        stack.push({ v, d: node.d + 1, at: seen.push({ parent: node.at, key }) - 1 });
     }
   }
   return undefined;
 }
 
-/** Size → media type → syntax, in the contract's order; then the depth bound. Validation is the handler's (zod). */
+const OUT_OF_RANGE = "number is out of range";
+
+/** Parses a JSON body (400 on bad UTF-8 or syntax), then refuses what `jsonBodyProblem` finds (422). */
+export function parseJsonBody(bytes: Uint8Array, checks: "all" | "depth" = "all"): unknown {
+  const value = parseJsonBytes(bytes);
+  const problem = jsonBodyProblem(value, checks);
+  if (problem) throw new ApiError("validation_failed", `${problem.path}: ${problem.message}`, [problem]);
+  return value;
+}
+
+/** Size → media type → syntax, in the contract's order; then the body's shape bounds. Validation is the handler's (zod). */
 export async function readJson(c: Context, max = MAX_BODY_BYTES): Promise<unknown> {
   const bytes = await readBodyCapped(c, max);
   assertJsonMediaType(c);
-  const value = parseJsonBytes(bytes);
-  const deep = tooDeepPath(value);
-  if (deep !== undefined) {
-    const message = `nested deeper than ${MAX_JSON_DEPTH} levels`;
-    throw new ApiError("validation_failed", `${deep}: ${message}`, [{ path: deep, message }]);
-  }
-  return value;
+  return parseJsonBody(bytes);
 }
 
 export function decodeText(bytes: Uint8Array): string {

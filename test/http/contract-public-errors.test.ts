@@ -2,7 +2,8 @@ import { request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { buildTestApp, type TestApp, VALID_ANSWERS } from "../support/app.js";
+import { bankHandover } from "../fixtures/answers.js";
+import { buildTestApp, postSignedHandover, type TestApp, VALID_ANSWERS } from "../support/app.js";
 
 let t: TestApp;
 let server: ServerType;
@@ -40,6 +41,14 @@ function raw(method: string, path: string, headers: Record<string, string>, body
 }
 
 const uniq = (p: string) => `${p}-${Math.random().toString(36).slice(2, 10)}`;
+
+/** A refused request stored nothing: the account stays unknown. */
+async function expectNothingStored(accountId: string): Promise<void> {
+  const res = await t.app.request(`/v1/accounts/${accountId}`, {
+    headers: { authorization: `Bearer ${t.tokens.api}` },
+  });
+  expect(res.status).toBe(404);
+}
 
 async function problemOf(res: Response, status: number, code: string): Promise<Record<string, unknown>> {
   const text = await res.text();
@@ -91,6 +100,17 @@ describe("media types", () => {
       );
     }
   });
+  it("answers a compressed body (Content-Encoding gzip) with 415, not a misleading 400", async () => {
+    const { gzipSync } = await import("node:zlib");
+    const zipped = new Uint8Array(gzipSync(routeBody()));
+    const p = await problemOf(
+      await post("/v1/route", zipped, { "content-encoding": "gzip" }),
+      415,
+      "unsupported_media_type",
+    );
+    expect(p.detail).toMatch(/Content-Encoding gzip/);
+    expect((await post("/v1/route", routeBody(), { "content-encoding": "identity" })).status).toBe(200);
+  });
   it("answers a body that is not UTF-8 with 400", async () => {
     const bytes = new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]);
     await problemOf(await post("/v1/route", bytes), 400, "bad_request");
@@ -131,6 +151,44 @@ describe("hostile JSON bodies on /v1/route", () => {
     for (const path of ["events", "outcomes"]) {
       const body = `{"type":"activated","data":{"x":${nested}}}`;
       await problemOf(await post(`/v1/accounts/${id}/${path}`, body), 422, "validation_failed");
+    }
+  });
+  it("answers a number JSON cannot carry (1e309) anywhere in a body with 422 at its path, storing nothing", async () => {
+    const id = uniq("inf-ctx");
+    const body = `{"accountId":"${id}","survey":{"answers":${JSON.stringify(VALID_ANSWERS)}},"context":{"plan":{"seats":1e309}}}`;
+    const p = await problemOf(await post("/v1/route", body), 422, "validation_failed");
+    expect(p.errors).toEqual([{ path: "context.plan.seats", message: "number is out of range" }]);
+    await expectNothingStored(id);
+  });
+  it("answers a __proto__ key in context with 422 at its path, storing nothing", async () => {
+    const id = uniq("proto");
+    const route = `{"accountId":"${id}","survey":{"answers":${JSON.stringify(VALID_ANSWERS)}},"context":{"__proto__":{"admin":true}}}`;
+    const p = await problemOf(await post("/v1/route", route), 422, "validation_failed");
+    expect(p.errors).toEqual([{ path: "context.__proto__", message: "__proto__ is not an allowed key" }]);
+    await expectNothingStored(id);
+  });
+  it("never reads a handover's __proto__ object as its fields (it is an unknown key, dropped)", async () => {
+    const id = uniq("proto-ho");
+    // The whole handover under __proto__ and no own field: copying it used to set a prototype whose
+    // fields the schema then read as sent.
+    const hidden = await postSignedHandover(t.app, `{"__proto__":${JSON.stringify(bankHandover(id))}}`);
+    const p = await problemOf(hidden, 422, "validation_failed");
+    expect((p.errors as { path: string }[]).map((e) => e.path)).toEqual(
+      expect.arrayContaining(["accountId", "account", "deal", "contacts"]),
+    );
+    await expectNothingStored(id);
+  });
+  it("answers a signed handover nested deeper than 64 levels with 422, not 500", async () => {
+    const id = uniq("deep-ho");
+    const handover = JSON.stringify(bankHandover(id));
+    const deep = `${handover.slice(0, -1)},"x":${"[".repeat(9000)}${"]".repeat(9000)}}`;
+    const p = await problemOf(await postSignedHandover(t.app, deep), 422, "validation_failed");
+    expect(p.detail).toMatch(/^x\.0\.0.*nested deeper than 64 levels$/);
+  });
+  it("answers a null or array handover body with 422 at (body)", async () => {
+    for (const body of ["null", "[]"]) {
+      const p = await problemOf(await postSignedHandover(t.app, body), 422, "validation_failed");
+      expect((p.errors as { path: string }[])[0]?.path).toBe("(body)");
     }
   });
   it("answers deeply nested objects in answers with 422 at the question path", async () => {

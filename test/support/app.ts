@@ -108,9 +108,9 @@ export const VALID_ANSWERS = {
   supportStyle: "guided",
 } as const;
 
-/** POSTs a canonical handover to `/v1/handover`, signed with TEST_WEBHOOK_SECRET under a fresh webhook id. */
+/** POSTs a canonical handover (an object, or the raw JSON text) to `/v1/handover`, signed with TEST_WEBHOOK_SECRET under a fresh webhook id. */
 export async function postSignedHandover(app: TestApp["app"], handover: unknown): Promise<Response> {
-  const body = JSON.stringify(handover);
+  const body = typeof handover === "string" ? handover : JSON.stringify(handover);
   const secret = parseWebhookSecrets(TEST_WEBHOOK_SECRET);
   if (!secret.ok) throw new Error("test webhook secret");
   const headers = await webhookHeaders({

@@ -14,7 +14,7 @@ export function toFieldIssues(error: z.ZodError): FieldIssue[] {
       for (const key of issue.keys) out.push({ path: [...base, key].join("."), message: "unknown key" });
       continue;
     }
-    out.push({ path: base.join("."), message: issue.message });
+    out.push({ path: base.join(".") || "(body)", message: issue.message });
   }
   return out;
 }
@@ -28,7 +28,8 @@ function withoutNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutNulls);
   if (value === null || typeof value !== "object") return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = withoutNulls(v);
+  // `__proto__` would set the copy's prototype (its contents read as inherited fields): unknown, dropped.
+  for (const [k, v] of Object.entries(value)) if (v !== null && k !== "__proto__") out[k] = withoutNulls(v);
   return out;
 }
 

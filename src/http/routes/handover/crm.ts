@@ -9,7 +9,13 @@ import type { HandoverMapping } from "../../../core/handover/mapping-schema.js";
 import type { CanonicalHandover } from "../../../core/handover/schema.js";
 import { verifyHubSpotV3 } from "../../../core/signing/hubspot.js";
 import { constantTimeEqual } from "../../auth.js";
-import { assertJsonMediaType, decodeText, parseJsonBytes, readBodyCapped } from "../../body.js";
+import {
+  assertIdentityEncoding,
+  assertJsonMediaType,
+  decodeText,
+  parseJsonBody,
+  readBodyCapped,
+} from "../../body.js";
 import type { Endpoint } from "../../context.js";
 import { ApiError, detailOf, type FieldError } from "../../errors.js";
 import type { RouterServices } from "../../services.js";
@@ -71,7 +77,7 @@ export const postHubspotHandover: Endpoint<RouterServices> = {
     });
     if (!verified.ok) throw new ApiError("unauthorized", `HubSpot signature check failed: ${verified.error}`);
     assertJsonMediaType(c);
-    const payload = parseJsonBytes(bytes);
+    const payload = parseJsonBody(bytes, "depth");
     if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
       // HubSpot's webhook subscriptions post arrays of change events, which carry no deal data.
       const message =
@@ -130,6 +136,7 @@ export const postSalesforceHandover: Endpoint<RouterServices> = {
     const token = c.req.query("token") ?? "";
     if (!constantTimeEqual(token, sf.token))
       throw new ApiError("unauthorized", "The ?token= is missing or wrong");
+    assertIdentityEncoding(c);
     const ct = c.req.header("content-type") ?? "";
     if (!XML_MEDIA.test(ct.trim()))
       throw new ApiError("unsupported_media_type", "Send the Outbound Message as text/xml");

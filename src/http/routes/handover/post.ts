@@ -5,7 +5,7 @@ import {
   verifyWebhook,
   type WebhookSecret,
 } from "../../../core/signing/standard-webhooks.js";
-import { assertJsonMediaType, decodeText, parseJsonBytes, readBodyCapped } from "../../body.js";
+import { assertJsonMediaType, decodeText, parseJsonBody, readBodyCapped } from "../../body.js";
 import type { Endpoint } from "../../context.js";
 import { ApiError } from "../../errors.js";
 import type { RouterServices } from "../../services.js";
@@ -66,7 +66,7 @@ export const postHandover: Endpoint<RouterServices> = {
     }
     assertJsonMediaType(c);
     decodeText(bytes);
-    const handover = requireCanonical(parseJsonBytes(bytes));
+    const handover = requireCanonical(parseJsonBody(bytes, "depth"));
     const out = await storeHandover(svc, handover, `sw-${verified.value.id}`, "webhook");
     return c.json(out, 202);
   },
