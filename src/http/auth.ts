@@ -71,8 +71,12 @@ export function authenticateAdminBrowser(c: Context, config: HttpConfig): void {
   const basic = /^Basic[ ]+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   if (bearer) presented = bearer[1]!;
   else if (basic) {
-    const decoded = atob(basic[1]!);
-    presented = decoded.slice(decoded.indexOf(":") + 1);
+    try {
+      const decoded = atob(basic[1]!);
+      presented = decoded.slice(decoded.indexOf(":") + 1);
+    } catch {
+      // Not base64 after all (`Basic a`): no credentials, so the 401 challenge below.
+    }
   }
   let ok = false;
   for (const t of config.adminTokens) ok = constantTimeEqual(presented, t) || ok;
