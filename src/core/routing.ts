@@ -1,4 +1,4 @@
-import type { Decision, Reason } from "./decision/types.js";
+import type { Decision, PublicReason, Reason } from "./decision/types.js";
 import type { InstanceState, RouteInput } from "./flow/instance.js";
 import { canonicalJson } from "./ruleset/hash.js";
 import type { FlowDefinition, FlowStep } from "./ruleset/schemas.js";
@@ -58,20 +58,23 @@ export function reasonsOf(decision: Decision, hasHandover: boolean): Reason[] {
 
 const NO_HANDOVER_NOTE = "No handover has arrived yet: decided on the survey alone.";
 
-/** Strips fact values from reasons (for browser-safe public keys), including whether a handover arrived. */
-export function withoutFactValues(reasons: readonly Reason[]): Reason[] {
-  const strip = <T extends { conditions: readonly { factValue: unknown; valueResult?: unknown }[] }>(
-    r: T,
-  ): T => ({
-    ...r,
-    // valueResult is a fact value too: the resolved side of a fact reference (`"now"`, another fact).
-    conditions: r.conditions.map(({ factValue: _v, valueResult: _r, ...rest }) => rest),
-  });
+/**
+ * Reasons for a browser-safe public key: rule names and condition shapes only. Not the fact
+ * values, nor each condition's `result` (a true `segment equal "enterprise"` is the segment),
+ * nor the nearest misses (which rules nearly matched says what a handover holds or lacks),
+ * nor whether a handover arrived.
+ */
+export function withoutFactValues(reasons: readonly Reason[]): PublicReason[] {
   return reasons.map((r) => {
-    const { message, ...out } = strip(r);
+    const { message, nearestMisses: _misses, conditions, ...out } = r;
+    const shapes = conditions.map(({ fact, path, operator, value }) => ({
+      fact,
+      ...(path === undefined ? {} : { path }),
+      operator,
+      value,
+    }));
     const kept = message?.replace(NO_HANDOVER_NOTE, "").trim();
-    const base = kept ? { ...out, message: kept } : out;
-    return r.nearestMisses ? { ...base, nearestMisses: r.nearestMisses.map(strip) } : base;
+    return { ...out, conditions: shapes, ...(kept ? { message: kept } : {}) };
   });
 }
 

@@ -62,4 +62,33 @@ describe("a public key's /v1/route answer carries no fact values", () => {
     expect(text).not.toContain("valueResult");
     expect(text).not.toContain("2099-01-01");
   });
+  it("gives the public key condition shapes only: no result (a true `segment equal x` is the segment), no nearest misses", async () => {
+    const api = await (await route(t.tokens.api)).json();
+    expect(api.reasons[0].conditions[0]).toHaveProperty("result");
+    const pub = await (await route(t.tokens.public)).json();
+    for (const reason of pub.reasons) {
+      expect(reason).not.toHaveProperty("nearestMisses");
+      for (const c of reason.conditions)
+        expect(Object.keys(c).every((k) => ["fact", "path", "operator", "value"].includes(k))).toBe(true);
+    }
+    expect(JSON.stringify(pub)).not.toMatch(/"result"|nearestMisses/);
+  });
+  it("keeps a default-flow answer free of what nearly matched for the public key", async () => {
+    const body = JSON.stringify({
+      accountId: `miss-${Math.random().toString(36).slice(2, 10)}`,
+      survey: { answers: fastTrackAnswers },
+    });
+    const ask = async (token: string) =>
+      (
+        await t.app.request("/v1/route", {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body,
+        })
+      ).text();
+    const api = await ask(t.tokens.api);
+    const pub = await ask(t.tokens.public);
+    expect(JSON.parse(pub).reasons[0].rule).toBe(JSON.parse(api).reasons[0].rule);
+    expect(pub).not.toMatch(/"result"|nearestMisses/);
+  });
 });

@@ -95,6 +95,14 @@ export interface Reason {
   readonly experiment?: { readonly id: string; readonly variant: string };
 }
 
+/** A condition as a public key sees it: its shape, not what the fact held or whether it passed. */
+export type ConditionShape = Pick<ConditionTrace, "fact" | "path" | "operator" | "value">;
+
+/** A reason as a public key sees it: rule names and condition shapes only. */
+export interface PublicReason extends Omit<Reason, "conditions" | "nearestMisses"> {
+  readonly conditions: readonly ConditionShape[];
+}
+
 export interface Decision {
   readonly flow: string;
   /** Winning rule name, or null when the default flow applied. */

@@ -47,7 +47,7 @@ const conditionTrace = z.object({
   valueResult: z.unknown().optional().meta({
     description: "the resolved value when `value` refers to a fact (e.g. `now`); not for public keys",
   }),
-  result: z.boolean(),
+  result: z.boolean().optional().meta({ description: "whether the condition held; not for public keys" }),
 });
 
 export const routeResponseSchema = z
@@ -79,7 +79,10 @@ export const routeResponseSchema = z
             }),
           )
           .optional()
-          .meta({ description: "with the default flow: the rules that came closest, with their traces" }),
+          .meta({
+            description:
+              "with the default flow: the rules that came closest, with their traces; not for public keys",
+          }),
       }),
     ),
     rerouted: z.object({ from: z.string(), to: z.string() }).optional(),
