@@ -136,6 +136,14 @@ describe("Admin: rules and decisions (CONTRACT.md)", () => {
       headers: { "if-match": `W/"${v0 + 2}"` },
     });
     expect([weak.status, weak.body.code]).toEqual([409, "conflict"]);
+    // …and exactly: `02` or an unbalanced quote is another tag, not the version.
+    for (const tag of [`0${v0 + 2}`, `"${v0 + 2}`]) {
+      const other = await req("PUT", "/v1/admin/rules", {
+        body: { ruleset: await withRule("fast-track", 902), message: "other tag" },
+        headers: { "if-match": tag },
+      });
+      expect([other.status, other.body.code]).toEqual([409, "conflict"]);
+    }
 
     const invalid = await req("PUT", "/v1/admin/rules", {
       body: { ruleset: await withRule("no-such-flow", 903), message: "invalid" },

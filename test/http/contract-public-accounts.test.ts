@@ -168,6 +168,10 @@ describe("POST /v1/accounts/:accountId/events", () => {
     const res = await post(`/v1/accounts/${accountId}/events`, { type: "milestone.reached", data: { n: 1 } });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ applied: false, duplicate: false });
+    const recorded = await t.services.redis.lrange(t.services.keys.account.events(accountId), 0, -1);
+    expect(recorded.map((r) => JSON.parse(r))).toContainEqual(
+      expect.objectContaining({ type: "milestone.reached", data: { n: 1 }, applied: false }),
+    );
   });
   it("answers a repeated eventId with the first applied and duplicate: true, even with another type", async () => {
     const { accountId } = await waitingOnTour();

@@ -60,6 +60,7 @@ export const postAccountEvent: Endpoint<RouterServices> = {
       ...(e.eventId !== undefined ? { eventId: e.eventId } : {}),
       ...(e.userId !== undefined ? { userId: e.userId } : {}),
       ...(e.stepId !== undefined ? { stepId: e.stepId } : {}),
+      ...(e.data !== undefined ? { data: e.data } : {}),
     });
     if (out === "unknown_account") throw accountNotFound(accountId);
     return c.json(out, 202);

@@ -20,7 +20,7 @@ export const outcomeSchema = z
     value: z.number().finite().optional(),
     at: z.iso.datetime({ offset: true }).optional(),
     outcomeId: z.string().regex(SUBJECT_ID_PATTERN, SUBJECT_ID_MESSAGE).optional(),
-    userId: z.string().regex(SUBJECT_ID_PATTERN).optional(),
+    userId: z.string().regex(SUBJECT_ID_PATTERN, SUBJECT_ID_MESSAGE).optional(),
     data: z.record(z.string(), z.unknown()).optional(),
   })
   .superRefine((o, ctx) => {

@@ -94,13 +94,14 @@ export function ifMatchVersion(c: Ctx): number | undefined {
   const raw = c.req.header("if-match");
   if (raw === undefined) return undefined;
   // If-Match compares strongly (RFC 9110 §13.1.1): a weak tag W/"3" never matches.
-  const m = /^\s*"?(\d{1,10})"?\s*$/.exec(raw);
+  // The tag is exactly the ETag's version: `02` or an unbalanced `"2` is another tag, not version 2.
+  const m = /^\s*(?:"([1-9]\d{0,9})"|([1-9]\d{0,9}))\s*$/.exec(raw);
   if (!m)
     throw new ApiError(
       "conflict",
       `If-Match must be the active ruleset version, e.g. "3", not a weak or other tag (got ${raw.slice(0, 40)})`,
     );
-  return Number(m[1]);
+  return Number(m[1] ?? m[2]);
 }
 
 export const limitQuery = (c: Ctx, fallback: number, max: number): number => {
