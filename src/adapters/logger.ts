@@ -1,7 +1,8 @@
 import pino from "pino";
 import type { Logger } from "../core/ports.js";
 
-const EMAIL = /[^\s@"<>(),;:[\]\\]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
+// Dotless and non-ASCII domains too (`ops@intranet`, `jane@bücher.de`): the contact schema takes them.
+const EMAIL = /[^\s@"<>(),;:[\]\\]+@[^\s@"<>(),;:[\]\\/]+/gu;
 const WHSEC = /whsec_[A-Za-z0-9+/=]+/g;
 const BEARER = /(bearer|basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 const URL_PASSWORD = /(\/\/[^/@\s:]*:)[^/@\s]+@/g;
@@ -24,7 +25,9 @@ export function scrubText(text: string, secrets: readonly string[] = []): string
 
 function scrubValue(v: unknown, secrets: readonly string[], depth: number): unknown {
   if (typeof v === "string") return scrubText(v, secrets);
-  if (depth > 6 || v === null || typeof v !== "object") return v;
+  if (v === null || typeof v !== "object") return v;
+  // Past this depth nothing is walked, so nothing of it may be logged as is.
+  if (depth > 6) return "[too deep to log]";
   if (Array.isArray(v)) return v.map((x) => scrubValue(x, secrets, depth + 1));
   if (v instanceof Error) return scrubText(String(v), secrets);
   const out: Record<string, unknown> = {};

@@ -12,6 +12,11 @@ describe("log scrubbing (no secret, token or e-mail in a log line)", () => {
     );
   });
 
+  it("removes addresses with a dotless or non-ASCII domain, which the contact schema accepts", () => {
+    for (const email of ["ops@intranet", "jane@bücher.de", "x@y.z"])
+      expect(scrubText(`contact ${email} bounced`)).toBe("contact [email] bounced");
+  });
+
   it("removes configured secrets, whsec_ values, bearer credentials, URL passwords and ?token= values", () => {
     const out = scrubText(
       "tok api-token-0123456789 sig whsec_QUJDRA== auth Bearer abc.def-ghi redis://u:hunter22@h:6379 https://x.example/h?token=s3cr3t&a=1",

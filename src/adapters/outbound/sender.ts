@@ -42,21 +42,48 @@ for (const [net, bits] of [
 ] as const)
   blocked.addSubnet(net, bits, "ipv4");
 for (const [net, bits] of [
-  ["::", 128],
-  ["::1", 128],
+  // Unspecified, loopback and IPv4-compatible (`::7f00:1`). IPv4-mapped ones (`::ffff:…`) are
+  // checked as the IPv4 address they carry (isPrivateAddress).
+  ["::", 96],
+  // Translated or tunnelled IPv4, which can reach any IPv4 address: NAT64 (well-known and
+  // local-use prefixes), 6to4, Teredo.
+  ["64:ff9b::", 96],
+  ["64:ff9b:1::", 48],
+  ["2002::", 16],
+  ["2001::", 32],
   ["fc00::", 7],
   ["fe80::", 10],
   ["ff00::", 8],
 ] as const)
   blocked.addSubnet(net, bits, "ipv6");
 
-/** True for loopback, private, link-local, CGNAT, multicast and unspecified addresses (v4-mapped v6 included). */
+/** True for loopback, private, link-local, CGNAT, multicast and unspecified addresses, and IPv6 forms that carry IPv4 (mapped, compatible, NAT64, 6to4, Teredo). */
 export function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return blocked.check(mapped[1]!, "ipv4");
   const family = isIP(address);
   if (family === 0) return true;
-  return blocked.check(address, family === 4 ? "ipv4" : "ipv6");
+  if (family === 4) return blocked.check(address, "ipv4");
+  const mapped = mappedIPv4(address);
+  return mapped ? blocked.check(mapped, "ipv4") : blocked.check(address, "ipv6");
+}
+
+/** The IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:127.0.0.1`, `::ffff:7f00:1`), else undefined. */
+function mappedIPv4(address: string): string | undefined {
+  const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(address);
+  let text = address.toLowerCase();
+  if (dotted) {
+    const [a = 0, b = 0, c = 0, d = 0] = dotted[2]!.split(".").map(Number);
+    text = `${dotted[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = "", tail] = text.split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups = [...left, ...Array(8 - left.length - right.length).fill("0"), ...right].map((g) =>
+    parseInt(g, 16),
+  );
+  if (groups.length !== 8 || groups.slice(0, 5).some((g) => g !== 0) || groups[5] !== 0xffff)
+    return undefined;
+  const [hi = 0, lo = 0] = groups.slice(6);
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
 const bareHost = (hostname: string) => hostname.replace(/^\[|\]$/g, "").toLowerCase();

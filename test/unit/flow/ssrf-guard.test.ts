@@ -13,10 +13,18 @@ describe("the outbound SSRF guard", () => {
       "fe80::1",
       "fd00::1",
       "::ffff:127.0.0.1",
+      "::ffff:7f00:1",
+      "0:0:0:0:0:ffff:127.0.0.1",
+      "::ffff:a9fe:a9fe",
+      "::7f00:1",
+      "64:ff9b::a9fe:a9fe",
+      "64:ff9b:1::a00:1",
+      "2002:7f00:1::",
+      "2001:0:4136:e378::1",
       "0.0.0.0",
     ])
       expect(isPrivateAddress(a), a).toBe(true);
-    for (const a of ["93.184.216.34", "2606:4700::1111", "8.8.8.8"])
+    for (const a of ["93.184.216.34", "2606:4700::1111", "8.8.8.8", "::ffff:8.8.8.8", "::ffff:808:808"])
       expect(isPrivateAddress(a), a).toBe(false);
   });
 
