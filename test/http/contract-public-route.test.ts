@@ -177,6 +177,21 @@ describe("instances and re-routing", () => {
     expect(bodies.filter((b) => b.reused === false)).toHaveLength(1);
     expect(new Set(bodies.map((b) => b.instanceId)).size).toBe(1);
   });
+  it("decides each of concurrent first requests on its own answers, not on the winner's", async () => {
+    const answers = (i: number) => ({ ...fastTrackAnswers, teamSize: i % 2 === 0 ? 10 : 500 });
+    const alone = async (i: number) =>
+      (await (await route({ accountId: uniq("alone"), survey: { answers: answers(i) } })).json()).flow.id;
+    const expected = [await alone(0), await alone(1)];
+    expect(expected[0]).not.toBe(expected[1]);
+    const accountId = uniq("race3");
+    const bodies = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) =>
+        (await route({ accountId, survey: { answers: answers(i) } })).json(),
+      ),
+    );
+    expect(new Set(bodies.map((b) => b.instanceId)).size).toBe(1);
+    expect(bodies.map((b) => b.flow.id)).toEqual(bodies.map((_, i) => expected[i % 2]));
+  });
   it("answers a cancelled instance with the same instanceId and no current step", async () => {
     const accountId = uniq("cancelled");
     const first = await (await route({ accountId, survey: { answers: fastTrackAnswers } })).json();

@@ -10,8 +10,11 @@ import {
   type OutboxIntent,
   stepJobId,
 } from "../../src/core/flow/instance.js";
+import { noTelemetry, silentLogger, systemClock } from "../../src/core/ports.js";
 import type { ActiveRules, RulesRuntime } from "../../src/core/rules-runtime.js";
 import { type FlowDefinition, loadRuleset, type Ruleset } from "../../src/core/ruleset/index.js";
+import { generateWebhookSecret, parseWebhookSecrets } from "../../src/core/signing/standard-webhooks.js";
+import { type RunningWorkers, startWorkers } from "../../src/worker/index.js";
 
 /** The shipped rules, loaded once. */
 let shipped: Promise<Ruleset> | undefined;
@@ -163,4 +166,27 @@ export async function until<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
+}
+
+/**
+ * Starts the relay and step workers (no subscribers) for a test app built with role "api", on
+ * its keys and queue prefix: the API can commit first, the workers run what it left queued.
+ */
+export async function startAppWorkers(
+  t: { readonly services: { readonly keys: Keys; readonly rules: RulesRuntime } },
+  redisUrl: string,
+): Promise<RunningWorkers> {
+  const secrets = parseWebhookSecrets(generateWebhookSecret());
+  if (!secrets.ok) throw new Error("secret");
+  return startWorkers({
+    redisTarget: { urls: [redisUrl], cluster: false },
+    keys: t.services.keys,
+    queuePrefix: `{${t.services.keys.prefix.slice(0, -1)}q}`,
+    rules: t.services.rules,
+    clock: systemClock,
+    logger: silentLogger,
+    telemetry: noTelemetry,
+    outbound: { secrets: secrets.value, allowedHosts: [], subscribers: [] },
+    sweepIntervalMs: 200,
+  });
 }

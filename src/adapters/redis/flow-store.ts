@@ -38,7 +38,8 @@ export interface FlowStoreDeps {
    * moves them to the queue and acks them. When set, the commit neither pushes the global ready
    * list nor calls `wake` (a crash in between leaves them in the outbox for the sweep).
    */
-  readonly relay?: (accountId: string, values: readonly string[]) => void;
+  /** Hands committed outbox values to this process's relay; false when it is closing. */
+  readonly relay?: (accountId: string, values: readonly string[]) => boolean;
 }
 
 export type TransitionFailure = Refusal | "unknown_instance" | "unknown_flow";
@@ -158,10 +159,7 @@ async function commit(
  * else the global ready list (other processes) and the in-process wake-up.
  */
 function afterOutbox(deps: FlowStoreDeps, accountId: string, values: readonly string[]): void {
-  if (deps.relay) {
-    deps.relay(accountId, values);
-    return;
-  }
+  if (deps.relay?.(accountId, values)) return;
   deps.redis.lpush(deps.keys.global.ready, accountId).catch(() => {});
   deps.wake?.(accountId);
 }
@@ -252,6 +250,7 @@ export async function applyEvent(
         ...(ev.eventId ? { eventId: ev.eventId } : {}),
         ...(ev.userId ? { userId: ev.userId } : {}),
         ...(ev.stepId ? { stepId: ev.stepId } : {}),
+        ...(ev.data !== undefined ? { data: ev.data } : {}),
         applied,
       },
     });

@@ -5,8 +5,10 @@ import { buildFacts, type HandoverView } from "../../core/facts.js";
 import {
   type InstanceState,
   type OutboxIntent,
+  pendingStepJobIds,
   type RouteInput,
   stepJobId,
+  stepRevOf,
 } from "../../core/flow/instance.js";
 import { newId } from "../../core/ids.js";
 import {
@@ -58,7 +60,7 @@ interface StoredHandover extends HandoverView {
   readonly receivedAt?: string;
 }
 
-const MAX_ATTEMPTS = 5;
+const MAX_ATTEMPTS = 8;
 
 /**
  * Picks (or returns) the flow instance of one subject. First decisions create the instance
@@ -90,7 +92,13 @@ export async function routeSubject(
     const existing = decodeInstance(rawInst);
     if (existing) {
       const pinned = await svc.rules.flow(existing.flowId, existing.flowVersion);
-      if (existing.factsKey === factsKey || !rerouteAllowed(pinned, existing)) {
+      // The last attempt answers the instance as it stands: requests racing with other answers
+      // for one subject keep re-deciding each other's work, and the next request re-decides.
+      if (
+        existing.factsKey === factsKey ||
+        !rerouteAllowed(pinned, existing) ||
+        attempt === MAX_ATTEMPTS - 1
+      ) {
         return outcomeOf(existing, pinned, true);
       }
       if (knownHandoverId !== null && !handover) {
@@ -270,8 +278,10 @@ async function create(
   const [status, raw] = await redis.routeCreate(...args);
   if (status === "stale") return undefined; // a handover arrived meanwhile: decide again with it
   if (status === "exists") {
+    // Another request created the subject first. Decided on the same facts: that is our answer.
+    // On other facts (other answers): look again, so these facts re-decide where the flow allows.
     const existing = decodeInstance(raw);
-    if (!existing) return undefined;
+    if (!existing || existing.factsKey !== factsKey) return undefined;
     return outcomeOf(existing, await svc.rules.flow(existing.flowId, existing.flowVersion), true);
   }
   afterWrite(svc, req.accountId, decisionId, nowMs, outboxValue);
@@ -296,8 +306,15 @@ async function redecide(
   const target = switching ? flowOf(rules, d.decision.flow) : { def: pinned, version: existing.flowVersion };
   const rev = existing.rev + 1;
   const step = switching && target.def ? firstStep(target.def) : undefined;
-  // A switch starts the new flow afresh: no due date, error or experiment carries over.
-  const { stepDueAt: _due, error: _error, experiment: _experiment, ...carried } = existing;
+  // A switch starts the new flow afresh: no due date, error, experiment or task marks carry over.
+  const {
+    stepDueAt: _due,
+    error: _error,
+    experiment: _experiment,
+    reminded: _reminded,
+    overdue: _overdue,
+    ...carried
+  } = existing;
   const next: InstanceState = switching
     ? {
         ...carried,
@@ -310,6 +327,7 @@ async function redecide(
         stepEnteredAt: nowMs,
         attempt: 0,
         rev,
+        stepRev: rev,
         updatedAt: nowMs,
         decisionId,
         factsKey,
@@ -319,8 +337,11 @@ async function redecide(
         ...(d.decision.experiment ? { experiment: d.decision.experiment } : {}),
       }
     : {
+        // The same flow goes on where it is: its step's pending job and timers carry the step's
+        // rev, which this write keeps, so they still run (bumping it left the instance stuck).
         ...existing,
         rev,
+        stepRev: stepRevOf(existing),
         updatedAt: nowMs,
         decisionId,
         factsKey,
@@ -366,6 +387,8 @@ async function redecide(
           announce: true,
           ...(step.type === "action" ? { callsOut: true } : {}),
           ...(change && analyticsOn(svc) ? { analytics: routeChangeEvents(change) } : {}),
+          // "A switch cancels the old flow's pending jobs": the relay removes them.
+          cancel: pendingStepJobIds(existing),
         }
       : undefined;
   const attribution = change && analyticsOn(svc) ? routeChangeAttribution(change) : undefined;
@@ -413,11 +436,12 @@ function afterWrite(
   // An in-process relay takes the intent at once; the ready list is for relays elsewhere. Pushing
   // both made the relay move the intent twice (its job once, by id, but its analytics twice). A
   // crash before the hand-off leaves the intent in the outbox, where the paced sweep finds it.
-  const readyFor = intent !== undefined && !svc.relayCommitted ? accountId : undefined;
+  // A closing relay (shutdown) refuses the hand-off: then the ready list wakes a relay elsewhere
+  // or after the restart, rather than leaving the intent to the paced sweep.
+  const handed = intent !== undefined && svc.relayCommitted?.(accountId, [intent]) === true;
+  const readyFor = intent !== undefined && !handed ? accountId : undefined;
   bookkeeping(svc, readyFor, decisionId, nowMs);
-  if (intent === undefined) return;
-  if (svc.relayCommitted) svc.relayCommitted(accountId, [intent]);
-  else svc.wakeRelay(accountId);
+  if (intent !== undefined && !handed) svc.wakeRelay(accountId);
 }
 
 interface Bookkeeping {

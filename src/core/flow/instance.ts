@@ -30,8 +30,19 @@ export interface InstanceState {
   /** ms since epoch */
   readonly stepEnteredAt: number;
   readonly stepDueAt?: number;
-  /** Compare-and-set revision: every transition increments it. */
+  /** Compare-and-set revision: every write increments it. */
   readonly rev: number;
+  /**
+   * The rev the current step's jobs carry (its step.enter job, its timers): the rev at which the
+   * step was entered or last re-armed. A write that leaves the step as it is (a re-decision that
+   * keeps the flow, a reminder) moves `rev` but not this, so those jobs stay valid. Absent in
+   * states written before it existed: then it is `rev` (see `stepRevOf`).
+   */
+  readonly stepRev?: number;
+  /** The current task's last reminder applied (its `seq`), so a re-delivered one is a no-op. */
+  readonly reminded?: number;
+  /** The current task's overdue mark was applied (escalated), so a re-delivered one is a no-op. */
+  readonly overdue?: true;
   /** Attempt number of the current step (retries). */
   readonly attempt: number;
   readonly createdAt: number;
@@ -46,6 +57,39 @@ export interface InstanceState {
   readonly error?: string;
   /** Experiment assignment, when the winning rule was an experiment. */
   readonly experiment?: { readonly id: string; readonly variant: string };
+}
+
+/** The ids of every job the instance's current step may have queued (see `cancel`). */
+export function pendingStepJobIds(s: Pick<InstanceState, "id" | "stepId" | "rev" | "stepRev">): string[] {
+  if (s.stepId === null) return [];
+  const rev = stepRevOf(s);
+  const timer = (t: StepTimer, seq?: number) => timerJobId(s.id, s.stepId ?? "", rev, t, seq);
+  return [
+    stepJobId(s.id, s.stepId, rev),
+    timer("wait.elapsed"),
+    timer("wait.timeout"),
+    timer("task.overdue"),
+    ...Array.from({ length: MAX_REMINDERS }, (_, i) => timer("task.remind", i + 1)),
+  ];
+}
+
+/** A step timer's job id: deterministic, so arming it twice queues it once. */
+export function timerJobId(
+  instanceId: string,
+  stepId: string,
+  rev: number,
+  timer: StepTimer,
+  seq?: number,
+): string {
+  return `${instanceId}-${stepId}-${rev}-${timer}${seq === undefined ? "" : `-${seq}`}`;
+}
+
+/** Reminders a task sends at most (each arms the next). */
+export const MAX_REMINDERS = 10;
+
+/** The rev the current step's jobs carry. */
+export function stepRevOf(s: Pick<InstanceState, "rev" | "stepRev">): number {
+  return s.stepRev ?? s.rev;
 }
 
 /** One history entry (list `{accountId}:hist:<instanceId>`). */
@@ -84,6 +128,12 @@ export type OutboxIntent =
       readonly announce?: true;
       /** An action step: its job calls out over HTTP, so it runs on the outbound queue. */
       readonly callsOut?: true;
+      /**
+       * A switch to another flow: the job ids the old flow's current step may still have queued
+       * (its step.enter job, its timers), which the relay removes. They would be no-ops, but
+       * they would sit in the queue (and its depth) until due.
+       */
+      readonly cancel?: readonly string[];
     }
   | {
       readonly id: string;

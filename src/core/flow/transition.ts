@@ -7,10 +7,13 @@ import { addDuration } from "./calendar.js";
 import {
   type HistoryEntry,
   type InstanceState,
+  MAX_REMINDERS,
   notifyIntent,
   type OutboxIntent,
   type StepTimer,
   stepJobId,
+  stepRevOf,
+  timerJobId,
 } from "./instance.js";
 
 /** What happened to an instance. Job-borne inputs name the step and rev they were scheduled for. */
@@ -74,14 +77,18 @@ export function advance(
   input: FlowInput,
   ctx: TransitionContext,
 ): Result<Transition, Refusal> {
-  if ("rev" in input && (input.rev !== s.rev || input.stepId !== s.stepId)) return err("stale");
+  // A job is for the step as it was armed: its rev is the step's, not the instance's latest write.
+  if ("rev" in input && (input.rev !== stepRevOf(s) || input.stepId !== s.stepId)) return err("stale");
   if (input.kind === "retry") {
     if (s.status !== "failed") return err("not_failed");
   } else if (s.status !== "active") return err(input.kind === "cancel" ? "not_active" : "stale");
   const step = s.stepId === null ? undefined : flow.steps.find((x) => x.id === s.stepId);
-  const keepRev = input.kind === "timer" && (input.timer === "task.remind" || input.timer === "task.overdue");
+  // A reminder or an overdue mark leaves the task armed: its other timers stay valid.
+  const keepStep =
+    input.kind === "timer" && (input.timer === "task.remind" || input.timer === "task.overdue");
+  const rev = s.rev + 1;
   const tx: Tx = {
-    st: { ...s, rev: keepRev ? s.rev : s.rev + 1, updatedAt: ctx.now },
+    st: { ...s, rev, stepRev: keepStep ? stepRevOf(s) : rev, updatedAt: ctx.now },
     history: [],
     intents: [],
     flow,
@@ -167,12 +174,18 @@ function fire(tx: Tx, step: FlowStep, timer: StepTimer, seq: number): Refusal | 
     return undefined;
   }
   if (timer === "task.remind" && step.type === "task") {
+    // A reminder keeps the step's rev (its other timers stay valid), so the rev cannot tell a
+    // re-delivered reminder job from a new one: the applied seq does.
+    if (seq <= (tx.st.reminded ?? 0)) return "stale";
+    tx.st.reminded = seq;
     tx.history.push(entry(tx, "reminded", step.id, { assignee: step.assignee, reminder: seq }));
-    if (step.remindEvery && seq < (tx.ctx.maxReminders ?? 10))
+    if (step.remindEvery && seq < (tx.ctx.maxReminders ?? MAX_REMINDERS))
       timerAfter(tx, step, "task.remind", ms(step.remindEvery), step.businessDays === true, seq + 1);
     return undefined;
   }
   if (timer === "task.overdue" && step.type === "task") {
+    if (tx.st.overdue) return "stale";
+    tx.st.overdue = true;
     tx.history.push(
       entry(tx, step.escalateTo ? "escalated" : "overdue", step.id, {
         assignee: step.assignee,
@@ -211,6 +224,8 @@ function enter(tx: Tx, stepId: string, depth: number): void {
   st.stepStatus = "pending";
   st.stepEnteredAt = tx.ctx.now;
   delete st.stepDueAt;
+  delete st.reminded;
+  delete st.overdue;
   st.attempt = 0;
   st.entered = [...st.entered, step.id];
   tx.history.push(entry(tx, "step.entered", step.id, step.stage ? { stage: step.stage } : undefined));
@@ -226,12 +241,12 @@ function arm(tx: Tx, step: FlowStep, depth: number): void {
     case "action":
       st.stepStatus = "pending";
       tx.intents.push({
-        id: stepJobId(st.id, step.id, st.rev),
+        id: stepJobId(st.id, step.id, stepRevOf(st)),
         kind: "step.enter",
         accountId: st.accountId,
         instanceId: st.id,
         stepId: step.id,
-        rev: st.rev,
+        rev: stepRevOf(st),
         runAt: 0,
         callsOut: true,
       });
@@ -309,13 +324,14 @@ function timerAfter(
   const now = tx.ctx.now;
   const delay = (addDuration(now, duration, businessDays) - now) * (tx.ctx.durationScale ?? 1);
   const { st } = tx;
+  const rev = stepRevOf(st);
   tx.intents.push({
-    id: `${st.id}-${step.id}-${st.rev}-${timer}${seq === undefined ? "" : `-${seq}`}`,
+    id: timerJobId(st.id, step.id, rev, timer, seq),
     kind: "step.timer",
     accountId: st.accountId,
     instanceId: st.id,
     stepId: step.id,
-    rev: st.rev,
+    rev,
     timer,
     ...(seq === undefined ? {} : { seq }),
     runAt: now + Math.max(0, Math.round(delay)),

@@ -1,5 +1,6 @@
 import { OutboundError, postSigned } from "../../adapters/outbound/sender.js";
 import { loadInstance, transitionInstance } from "../../adapters/redis/flow-store.js";
+import { stepRevOf } from "../../core/flow/instance.js";
 import type { FlowStep } from "../../core/ruleset/schemas.js";
 import type { Processor, WorkerContext } from "../context.js";
 
@@ -15,7 +16,7 @@ const DEFAULT_RETRIES = 3;
 export const processStepEnter: Processor<"step.enter"> = async (job, ctx) => {
   const d = job.data;
   const s = await loadInstance(ctx.store, d.accountId, d.instanceId);
-  if (s?.status !== "active" || s.rev !== d.rev || s.stepId !== d.stepId) return "stale";
+  if (s?.status !== "active" || stepRevOf(s) !== d.rev || s.stepId !== d.stepId) return "stale";
   const flow = await ctx.store.rules.flow(s.flowId, s.flowVersion);
   const step = flow?.steps.find((x) => x.id === d.stepId);
   if (!step) return "stale";

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Facts } from "../../../src/core/decision/types.js";
 import { addDuration } from "../../../src/core/flow/calendar.js";
-import type { InstanceState } from "../../../src/core/flow/instance.js";
+import { type InstanceState, pendingStepJobIds } from "../../../src/core/flow/instance.js";
 import { advance } from "../../../src/core/flow/transition.js";
 import type { FlowDefinition } from "../../../src/core/ruleset/schemas.js";
 
@@ -118,7 +118,7 @@ describe("flow transitions", () => {
     });
   });
 
-  it("escalates an overdue task without changing its revision", () => {
+  it("escalates an overdue task without changing its step's revision: the task's other timers stay valid", () => {
     const s = inst({ stepId: "task", stepStatus: "waiting", rev: 5 });
     const t = advance(
       flow,
@@ -127,9 +127,88 @@ describe("flow transitions", () => {
       { now: NOW },
     );
     if (!t.ok) throw new Error(t.error);
-    expect(t.value.state.rev).toBe(5);
+    expect(t.value.state).toMatchObject({ rev: 6, stepRev: 5 });
+    const remind = advance(
+      flow,
+      t.value.state,
+      { kind: "timer", timer: "task.remind", stepId: "task", rev: 5 },
+      { now: NOW },
+    );
+    expect(remind.ok).toBe(true);
     expect(t.value.history[0]).toMatchObject({ type: "escalated", detail: { escalateTo: "boss" } });
     expect(t.value.intents.some((i) => i.kind === "notify" && i.event === "task.overdue")).toBe(true);
+  });
+
+  it("runs a step's jobs by the step's rev: a later write that kept the step (a re-decision) leaves them valid", () => {
+    // Written at rev 7 by a re-decision that kept the flow; the task was armed at rev 5.
+    const s = inst({ stepId: "task", stepStatus: "waiting", rev: 7, stepRev: 5 });
+    const due = advance(
+      flow,
+      s,
+      { kind: "timer", timer: "task.overdue", stepId: "task", rev: 5 },
+      { now: NOW },
+    );
+    expect(due.ok).toBe(true);
+    expect(
+      advance(flow, s, { kind: "timer", timer: "task.overdue", stepId: "task", rev: 7 }, { now: NOW }),
+    ).toEqual({
+      ok: false,
+      error: "stale",
+    });
+    // A state written before stepRev existed: the step's rev is its rev.
+    const { stepRev: _r, ...old } = inst({ stepId: "task", stepStatus: "waiting", rev: 7 });
+    expect(
+      advance(flow, old, { kind: "timer", timer: "task.overdue", stepId: "task", rev: 7 }, { now: NOW }).ok,
+    ).toBe(true);
+  });
+
+  it("applies a re-delivered reminder or overdue timer once: the second delivery is stale", () => {
+    const s = inst({ stepId: "task", stepStatus: "waiting", rev: 5 });
+    const overdue = { kind: "timer", timer: "task.overdue", stepId: "task", rev: 5 } as const;
+    const once = advance(flow, s, overdue, { now: NOW });
+    if (!once.ok) throw new Error(once.error);
+    expect(advance(flow, once.value.state, overdue, { now: NOW })).toEqual({ ok: false, error: "stale" });
+    const remind = (seq: number) =>
+      ({ kind: "timer", timer: "task.remind", stepId: "task", rev: 5, seq }) as const;
+    const r1 = advance(flow, once.value.state, remind(1), { now: NOW });
+    if (!r1.ok) throw new Error(r1.error);
+    expect(advance(flow, r1.value.state, remind(1), { now: NOW })).toEqual({ ok: false, error: "stale" });
+    const r2 = advance(flow, r1.value.state, remind(2), { now: NOW });
+    expect(r2.ok && r2.value.history[0]).toMatchObject({ type: "reminded", detail: { reminder: 2 } });
+    // A step entered afresh starts its marks over.
+    const done = advance(flow, once.value.state, { kind: "event", type: "task.done" }, { now: NOW });
+    expect(done.ok && done.value.state).not.toHaveProperty("overdue");
+  });
+
+  it("names every job a step can have queued, so a flow switch can cancel them", () => {
+    // The call succeeds → the branch → the task: its overdue timer and first reminder.
+    const s = inst({ stepId: "call", stepStatus: "pending", rev: 3 });
+    const entered = advance(
+      flow,
+      s,
+      { kind: "action.succeeded", stepId: "call", rev: 3 },
+      {
+        now: NOW,
+        facts: { survey: { big: true } } as unknown as Facts,
+      },
+    );
+    if (!entered.ok) throw new Error(entered.error);
+    expect(entered.value.state.stepId).toBe("task");
+    const timers = entered.value.intents.filter((i) => i.kind === "step.timer").map((i) => i.id);
+    expect(timers.length).toBe(2);
+    const queued = pendingStepJobIds(entered.value.state);
+    for (const id of timers) expect(queued).toContain(id);
+    // …and the reminder a reminder arms, and the pending action job of a step not yet run.
+    const reminded = advance(
+      flow,
+      entered.value.state,
+      { kind: "timer", timer: "task.remind", stepId: "task", rev: 4, seq: 1 },
+      { now: NOW },
+    );
+    if (!reminded.ok) throw new Error(reminded.error);
+    const next = reminded.value.intents.find((i) => i.kind === "step.timer");
+    expect(pendingStepJobIds(reminded.value.state)).toContain(next?.id);
+    expect(pendingStepJobIds(s)).toContain("fi_1-call-3");
   });
 
   it("completes a task only on its completeOn event and only for the step named", () => {
