@@ -136,7 +136,7 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
     ...(workers
       ? {
           relayCommitted: (accountId: string, values: readonly string[]) =>
-            workers?.relay.relayCommitted(accountId, values),
+            workers?.relay.relayCommitted(accountId, values) ?? false,
         }
       : {}),
   };

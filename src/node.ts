@@ -5,6 +5,7 @@
 
 import { readdirSync } from "node:fs";
 import type { Server } from "node:http";
+import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { createLogger } from "./adapters/logger.js";
@@ -17,6 +18,7 @@ import { loadRulesetDocument } from "./adapters/rules/load.js";
 import { readRulesDir } from "./adapters/rules-dir.js";
 import { loadOrCreateSecrets } from "./adapters/secrets-file.js";
 import { type Config, GENERATED_SECRETS, parseConfig } from "./config.js";
+import { bootingFetch } from "./http/booting.js";
 import { startNode } from "./node-app.js";
 
 const DATA_DIR = resolve(".data");
@@ -25,6 +27,47 @@ const DATA_DIR = resolve(".data");
 function fail(line: string): never {
   process.stderr.write(`${line.replace(/\s*\n\s*/g, "; ").trim()}\n`);
   process.exit(1);
+}
+
+/** Stops accepting, waits for in-flight requests (≤ `ms`), then closes whatever is still open. */
+function drainHttp(server: Server, ms: number): Promise<void> {
+  return new Promise<void>((done) => {
+    const idle = setInterval(() => server.closeIdleConnections(), 50);
+    const force = setTimeout(() => server.closeAllConnections(), ms);
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(force);
+      done();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+/** Resolves when `work` settles or after `ms`, whichever is first. */
+function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work.then(
+      () => {},
+      () => {},
+    ),
+    new Promise<void>((r) => {
+      timer = setTimeout(r, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** A listen error in the words of the start-up message. */
+const listenProblem = (e: NodeJS.ErrnoException) =>
+  e.code === "EADDRINUSE" ? "is already in use" : `cannot be listened on (${e.code ?? e.message})`;
+
+/** Why the HTTP port cannot be listened on (a probe that is closed again), or undefined. */
+function portProblem(port: number, host: string): Promise<string | undefined> {
+  return new Promise((done) => {
+    const probe = createServer();
+    probe.once("error", (e: NodeJS.ErrnoException) => done(listenProblem(e)));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => done(undefined)));
+  });
 }
 
 /** Why RULES_DIR cannot serve (unreadable, or rules that fail validation), as one line, or undefined. */
@@ -75,6 +118,13 @@ async function main(): Promise<void> {
     ...(config.salesforce ? [config.salesforce.token] : []),
   ]);
   for (const w of config.warnings) logger.warn({}, w);
+  const host = process.env.HOST ?? "0.0.0.0";
+  if (role !== "worker") {
+    // Before anything starts: a clash found only at listen time would leave a process behind
+    // that had already published RULES_DIR and run jobs as a worker.
+    const problem = await portProblem(config.port, host);
+    if (problem) fail(`start-up error: PORT ${config.port} ${problem}`);
+  }
 
   let target: RedisTarget;
   let stopLocal = async () => {};
@@ -95,12 +145,79 @@ async function main(): Promise<void> {
     }
   }
 
+  // Normally the port opens once the service is ready, so a client that sees /healthz answer can
+  // route. While Redis does not answer at start, it opens early with `bootingFetch` (alive, not
+  // ready), and the app takes over the same port when the service is up.
+  let server: Server | undefined;
+  let draining = false;
+  let handler: (...args: Parameters<typeof bootingFetch>) => Response | Promise<Response> = bootingFetch;
+  const listen = () => {
+    if (role === "worker" || server) return;
+    server = serve(
+      {
+        fetch: (...args: Parameters<typeof bootingFetch>) => handler(...args),
+        port: config.port,
+        hostname: host,
+      },
+      (info) => logger.info({ port: info.port, role }, "onboarding-router listening"),
+    ) as Server;
+    answerClientErrors(server);
+    // Once shutting down, every answer closes its connection: a keep-alive client then reconnects
+    // (to another process) instead of feeding this one requests for as long as it stays open.
+    server.prependListener("request", (_req, res) => {
+      if (draining) res.setHeader("connection", "close");
+    });
+    server.once("error", (e: NodeJS.ErrnoException) => {
+      const why = listenProblem(e);
+      void within(node?.close() ?? Promise.resolve(), 4_000).finally(() =>
+        fail(`start-up error: PORT ${config.port} ${why}`),
+      );
+    });
+  };
+  let node: Awaited<ReturnType<typeof startNode>> | undefined;
+  let stopping = false;
   const redis = createRedis(target, "api");
   redis.on("error", () => {}); // reported through readiness and 503s, not as crashes
-  try {
-    await connectRedis(redis, 10_000);
-  } catch (e) {
-    logger.error({ err: (e as Error).message }, "Redis did not answer at start; retrying in the background");
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down: no new requests, finishing in-flight work");
+    draining = true;
+    const hard = setTimeout(() => {
+      logger.error({}, "shutdown took over 9.5 s; exiting");
+      process.exit(0);
+    }, 9_500);
+    hard.unref();
+    // 1. HTTP first, while the relay still takes what requests commit: stop accepting, let the
+    //    requests in flight finish (≤ 4 s), closing each connection once it is idle.
+    if (server) await drainHttp(server, 4_000);
+    // 2. Then jobs (finished or handed back), the relay and the rest, bounded so that an
+    //    unreachable Redis cannot hold the exit.
+    if (node) await within(node.close(), 4_500);
+    await within(
+      redis.quit().catch(() => {}),
+      500,
+    );
+    redis.disconnect();
+    await within(stopLocal(), 1_000);
+    clearTimeout(hard);
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+
+  // Redis may come up after the service (a restart of both, an outage): wait for it, not exit,
+  // answering /healthz (alive) and /readyz (not ready) meanwhile.
+  const started = Date.now();
+  for (let first = true; ; first = false) {
+    try {
+      await connectRedis(redis, first ? 2_000 : 10_000);
+      break;
+    } catch (e) {
+      listen();
+      const waitedS = Math.round((Date.now() - started) / 1000);
+      logger.error({ err: (e as Error).message, waitedS }, "Redis does not answer yet; still waiting for it");
+    }
   }
   const policy = await evictionPolicy(redis);
   if (policy && policy !== "noeviction") {
@@ -111,7 +228,7 @@ async function main(): Promise<void> {
   }
 
   const metrics = createMetrics();
-  const node = await startNode({
+  node = await startNode({
     role,
     config,
     target,
@@ -121,44 +238,10 @@ async function main(): Promise<void> {
     metrics,
   }).catch((e: Error) => fail(`start-up error: ${e.message}`));
 
-  let server: ReturnType<typeof serve> | undefined;
-  if (role !== "worker") {
-    server = serve(
-      { fetch: node.app.fetch, port: config.port, hostname: process.env.HOST ?? "0.0.0.0" },
-      (info) => logger.info({ port: info.port, role }, "onboarding-router listening"),
-    );
-    answerClientErrors(server as Server);
-    server.once("error", (e: NodeJS.ErrnoException) => {
-      const why =
-        e.code === "EADDRINUSE" ? "is already in use" : `cannot be listened on (${e.code ?? e.message})`;
-      void node.close().finally(() => fail(`start-up error: PORT ${config.port} ${why}`));
-    });
-  } else logger.info({ role }, "onboarding-router worker started");
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "shutting down: no new requests, finishing in-flight work");
-    const hard = setTimeout(() => {
-      logger.error({}, "shutdown took over 9.5 s; exiting");
-      process.exit(0);
-    }, 9_500);
-    hard.unref();
-    const closed = server
-      ? new Promise<void>((done) => {
-          server?.close(() => done());
-          (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-        })
-      : Promise.resolve();
-    await Promise.allSettled([closed, node.close()]);
-    await redis.quit().catch(() => redis.disconnect());
-    await stopLocal();
-    clearTimeout(hard);
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
+  if (stopping) return;
+  handler = node.app.fetch;
+  listen();
+  if (role === "worker") logger.info({ role }, "onboarding-router worker started");
 }
 
 void main();

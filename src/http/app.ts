@@ -4,7 +4,7 @@ import { authenticate } from "./auth.js";
 import type { AppDeps, AppEnv, Endpoint } from "./context.js";
 import { ApiError, problemResponse, requestIdOf } from "./errors.js";
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+export const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** Node's error for a request whose client disconnected before sending its whole body. */
 function clientWentAway(error: unknown): boolean {

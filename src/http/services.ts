@@ -31,7 +31,7 @@ export interface RouterServices {
    * committed, so they reach BullMQ with this turn's other intents (one addBulk, one ack) without
    * reading the outbox back. The `ready` list push still happens, for other processes and crashes.
    */
-  readonly relayCommitted?: (accountId: string, values: readonly string[]) => void;
+  readonly relayCommitted?: (accountId: string, values: readonly string[]) => boolean;
 }
 
 /** Readiness shared by both entries: Redis answers PING and a valid ruleset is active. */

@@ -51,7 +51,7 @@ export interface RunningWorkers {
   /** How many flow jobs run at once from now on (the configured value is `concurrency`). */
   setConcurrency(n: number): void;
   readonly concurrency: number;
-  /** Stops taking jobs, lets active ones finish (≤ 10 s), closes connections. */
+  /** Stops taking jobs, lets active ones finish (≤ 3 s), relays what is pending (≤ 1.5 s), closes connections. */
   close(): Promise<void>;
 }
 
@@ -82,7 +82,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
     rules: opts.rules,
     clock: opts.clock,
     wake,
-    relay: (accountId, values) => relay?.relayCommitted(accountId, values),
+    relay: (accountId, values) => relay?.relayCommitted(accountId, values) ?? false,
     ...(opts.durationScale !== undefined ? { durationScale: opts.durationScale } : {}),
   };
   relay = startRelay({
@@ -170,7 +170,9 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
       for (const w of [worker, outboundWorker]) if (w.concurrency !== n) w.concurrency = n;
     },
     async close() {
-      const deadline = new Promise<void>((r) => setTimeout(r, 10_000).unref());
+      // Jobs still running after 3 s are handed back: their lock lapses and another worker runs
+      // them again (idempotency keys keep effects single). The whole exit must fit in 10 s.
+      const deadline = new Promise<void>((r) => setTimeout(r, 3_000).unref());
       await Promise.race([Promise.all([worker.close(), outboundWorker.close()]), deadline]);
       await relay?.close();
       await Promise.all([queue.close(), outboundQueue.close()]);

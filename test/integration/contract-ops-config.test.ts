@@ -2,8 +2,8 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { freePort } from "../support/redis-server.js";
-import { FIXED_SECRETS, ROOT, runToExit, spawnEntry } from "./contract-ops-support.js";
+import { freePort, startRedis } from "../support/redis-server.js";
+import { FIXED_SECRETS, ROOT, runToExit, spawnEntry, waitReady } from "./contract-ops-support.js";
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -91,4 +91,51 @@ describe("bad configuration stops the start with one line", () => {
     expect(code).toBe(1);
     expect(p.stderr().trim().split("\n")).toHaveLength(1);
   });
+});
+
+describe("start-up before Redis", () => {
+  it("waits for Redis instead of exiting, alive and not ready meanwhile, then serves once it comes up", async () => {
+    const redisPort = await freePort();
+    const p = await spawnEntry({
+      ...FIXED_SECRETS,
+      NODE_ENV: "test",
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      LOG_LEVEL: "warn",
+    });
+    let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
+    try {
+      const deadline = Date.now() + 20_000;
+      let health = 0;
+      while (health !== 200 && Date.now() < deadline) {
+        health = await fetch(`${p.url}/healthz`).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (!p.alive()) throw new Error(`exited: ${p.stderr()}`);
+        if (health !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(health).toBe(200);
+      const ready = await fetch(`${p.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect((await ready.json()).status).toBe("unavailable");
+      const route = await fetch(`${p.url}/v1/route`, {
+        method: "POST",
+        headers: { "x-request-id": "boot-1" },
+      });
+      expect(route.status).toBe(503);
+      expect(route.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+      expect(await route.json()).toMatchObject({ code: "unavailable", requestId: "boot-1" });
+      // Still waiting after longer than a Redis connect timeout (10 s), then Redis comes up.
+      await new Promise((r) => setTimeout(r, 11_000));
+      expect(p.alive()).toBe(true);
+      expect(p.stdout()).toContain("still waiting");
+      redis = await startRedis([], redisPort);
+      await waitReady(p, false, 30_000);
+      p.child.kill("SIGTERM");
+      expect((await p.exited).code).toBe(0);
+    } finally {
+      await p.kill();
+      await redis?.destroy();
+    }
+  }, 60_000);
 });

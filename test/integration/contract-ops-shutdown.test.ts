@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { FIXED_SECRETS, type Spawned, spawnEntry, waitReady } from "./contract-ops-support.js";
+import { FIXED_SECRETS, ROOT, type Spawned, spawnEntry, waitReady } from "./contract-ops-support.js";
 
 const procs: Spawned[] = [];
 let hook: Server | undefined;
@@ -87,18 +87,24 @@ describe("SIGTERM on a worker", () => {
   }, 60_000);
 });
 
+/** Starts `npm start`'s process (API and worker in one) on its own key and queue prefixes, ready. */
+async function startAllInOne(tag: string, logLevel = "warn"): Promise<Spawned> {
+  const p = await spawnEntry({
+    ...FIXED_SECRETS,
+    NODE_ENV: "test",
+    REDIS_URL: inject("redisUrl"),
+    REDIS_KEY_PREFIX: `${tag}-${crypto.randomUUID().slice(0, 8)}:`,
+    QUEUE_PREFIX: `{${tag}-${crypto.randomUUID().slice(0, 8)}}`,
+    LOG_LEVEL: logLevel,
+  });
+  procs.push(p);
+  await waitReady(p);
+  return p;
+}
+
 describe("SIGINT", () => {
   it("stops npm start (API and worker in one process) with exit 0 within 10 s", async () => {
-    const p = await spawnEntry({
-      ...FIXED_SECRETS,
-      NODE_ENV: "test",
-      REDIS_URL: inject("redisUrl"),
-      REDIS_KEY_PREFIX: `si-${crypto.randomUUID().slice(0, 8)}:`,
-      QUEUE_PREFIX: `{si-${crypto.randomUUID().slice(0, 8)}}`,
-      LOG_LEVEL: "info",
-    });
-    procs.push(p);
-    await waitReady(p);
+    const p = await startAllInOne("si", "info");
     const sentAt = Date.now();
     p.child.kill("SIGINT");
     const exit = await p.exited;
@@ -110,4 +116,90 @@ describe("SIGINT", () => {
     );
     expect(refused).toBe(true);
   }, 40_000);
+});
+
+describe("SIGTERM under keep-alive load", () => {
+  it("closes each connection after its answer and exits 0 well within 10 s while clients keep sending", async () => {
+    const { Agent, request } = await import("node:http");
+    const p = await startAllInOne("ka");
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    let signalledAt = 0;
+    const after = { answered: 0 };
+    const get = () =>
+      new Promise<boolean>((done) => {
+        const req = request({ host: "127.0.0.1", port: p.port, path: "/healthz", agent }, (res) => {
+          res.resume();
+          res.once("end", () => {
+            if (signalledAt > 0) after.answered++;
+            done(true);
+          });
+        });
+        req.once("error", () => done(false));
+        req.end();
+      });
+    // Eight keep-alive clients send back to back until the process stops answering.
+    const clients = Array.from({ length: 8 }, async () => {
+      while (await get());
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    signalledAt = Date.now();
+    p.child.kill("SIGTERM");
+    const exit = await p.exited;
+    await Promise.all(clients);
+    agent.destroy();
+    expect(exit.code).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(6_000);
+    // The requests in flight are answered, then each connection closes: no stream of new requests.
+    expect(after.answered).toBeLessThanOrEqual(16);
+  }, 40_000);
+});
+
+describe("npm start", () => {
+  it("passes SIGTERM on to the service (npm's shell would otherwise leave node running)", async () => {
+    const { spawn } = await import("node:child_process");
+    const { freePort } = await import("../support/redis-server.js");
+    const port = await freePort();
+    const npm = spawn("npm", ["start", "--silent"], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ...FIXED_SECRETS,
+        NODE_ENV: "test",
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        REDIS_URL: inject("redisUrl"),
+        REDIS_KEY_PREFIX: `npm-${crypto.randomUUID().slice(0, 8)}:`,
+        QUEUE_PREFIX: `{npm-${crypto.randomUUID().slice(0, 8)}}`,
+        LOG_LEVEL: "warn",
+      },
+      stdio: "ignore",
+      detached: true, // its own process group, so the cleanup below reaches whatever npm started
+    });
+    const answers = () =>
+      fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!(await answers())) {
+        if (Date.now() > deadline || npm.exitCode !== null) throw new Error("npm start did not come up");
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const signalledAt = Date.now();
+      npm.kill("SIGTERM");
+      while (await answers()) {
+        if (Date.now() - signalledAt > 10_000) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(Date.now() - signalledAt).toBeLessThan(10_000);
+      expect(await answers()).toBe(false);
+    } finally {
+      try {
+        process.kill(-(npm.pid ?? 0), "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }, 90_000);
 });

@@ -73,6 +73,25 @@ describe("bad configuration", () => {
     }
   });
 
+  it("exits 1 on a port in use before it publishes rules or starts a worker", async () => {
+    const { createServer } = await import("node:net");
+    const { Redis } = await import("ioredis");
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, "0.0.0.0", () => r()));
+    const port = (taken.address() as { port: number }).port;
+    const prefix = `clash${Date.now()}:`;
+    const redis = new Redis(redisUrl);
+    try {
+      const run = await runEntry({ REDIS_URL: redisUrl, PORT: String(port), REDIS_KEY_PREFIX: prefix });
+      expect(run.code).toBe(1);
+      expect(run.stderr.trim()).toBe(`start-up error: PORT ${port} is already in use`);
+      expect(await redis.keys(`${prefix}*`)).toEqual([]);
+    } finally {
+      redis.disconnect();
+      await new Promise((r) => taken.close(r));
+    }
+  });
+
   it("never prints a configured token when it refuses to start", async () => {
     const run = await runEntry({ REDIS_URL: redisUrl, PORT: "abc" });
     expect(run.code).toBe(1);

@@ -135,6 +135,22 @@ describe("the outbox sweep", () => {
     expect(steps).toBeLessThanOrEqual(2 * Math.ceil(keys / 1000) + 10);
   });
 
+  it("drops no wake-up when it closes: what it popped is relayed, the rest stays on the ready list", async () => {
+    const { relay: r, cmd } = await relay(20_000);
+    const accounts = Array.from({ length: 1000 }, (_, i) => `closing-${i}`);
+    for (const a of accounts) await orphan(redis, k, a);
+    await redis.lpush(k.global.ready, ...accounts);
+    // Close the moment its ready-list read has popped a batch, before that batch is relayed.
+    while ((await redis.llen(k.global.ready)) === accounts.length) {}
+    await r.close();
+    cmd.disconnect();
+    const ready = new Set(await redis.lrange(k.global.ready, 0, -1));
+    const lost: string[] = [];
+    for (const a of accounts) if ((await redis.llen(k.account.outbox(a))) > 0 && !ready.has(a)) lost.push(a);
+    expect(lost).toEqual([]);
+    await redis.del(k.global.ready);
+  });
+
   it("lets one process sweep at a time, and another take over when it stops", async () => {
     for (const o of opened) await o.relay.close(); // earlier tests' relays give their lease back
     const a = await relay(1_000_000);

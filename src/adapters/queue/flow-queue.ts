@@ -31,10 +31,14 @@ export interface FlowQueueOptions {
 }
 
 export function createFlowQueue(o: FlowQueueOptions): Queue<FlowJobData> {
-  return new Queue<FlowJobData>(o.name ?? DEFAULT_QUEUE_NAME, {
+  const queue = new Queue<FlowJobData>(o.name ?? DEFAULT_QUEUE_NAME, {
     connection: o.connection as never,
     prefix: o.prefix ?? DEFAULT_QUEUE_PREFIX,
   });
+  // Without a listener BullMQ prints each connection error as a multi-line console.error (dozens
+  // in a short outage). An outage shows in /readyz, the 503s and the callers' own errors instead.
+  queue.on("error", () => {});
+  return queue;
 }
 
 /** Job options for an intent: its deterministic id, its delay and how it retries. */

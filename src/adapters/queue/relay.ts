@@ -41,8 +41,9 @@ export interface Relay {
   /**
    * Moves outbox values this process just committed straight to the queue, then acks them (no
    * outbox read, no ready-list hop); on failure they stay in the outbox for a wake-up or the sweep.
+   * False once the relay is closing: the caller then wakes a relay elsewhere (the ready list).
    */
-  relayCommitted(accountId: string, values: readonly string[]): void;
+  relayCommitted(accountId: string, values: readonly string[]): boolean;
   /** Moves an account's outbox into BullMQ now; resolves with the number of intents moved. */
   relayAccount(accountId: string): Promise<number>;
   /**
@@ -61,8 +62,9 @@ export interface Relay {
  */
 function jobsOf(intent: OutboxIntent, dropNotify: boolean): OutboxIntent[] {
   if (intent.kind === "notify") return dropNotify ? [] : [intent];
-  if (intent.kind !== "step.enter" || (!intent.analytics && !intent.announce)) return [intent];
-  const { analytics: _events, announce, ...step } = intent;
+  if (intent.kind !== "step.enter" || (!intent.analytics && !intent.announce && !intent.cancel))
+    return [intent];
+  const { analytics: _events, announce, cancel: _cancel, ...step } = intent;
   return announce && !dropNotify ? [step, notifyIntent(step, "step.entered", step.stepId)] : [step];
 }
 
@@ -84,15 +86,30 @@ export function startRelay(o: RelayOptions): Relay {
    */
   const enqueue = async (withAnalytics: readonly OutboxIntent[]): Promise<void> => {
     const t = now();
-    const intents = withAnalytics.flatMap((i) => jobsOf(i, o.dropNotify === true));
+    // A flow switch in this batch cancels the old flow's jobs: those still queued are removed,
+    // and those whose intents ride in this same batch are not queued at all.
+    const cancelled = new Set(withAnalytics.flatMap((i) => (i.kind === "step.enter" && i.cancel) || []));
+    const intents = withAnalytics
+      .flatMap((i) => jobsOf(i, o.dropNotify === true))
+      .filter((i) => cancelled.size === 0 || !cancelled.has(i.id));
     const analytics = appendCarriedAnalytics(withAnalytics);
     const outbound = o.outboundQueue ? intents.filter(callsOut) : [];
     const local = outbound.length > 0 ? intents.filter((i) => !callsOut(i)) : intents;
+    await cancelJobs(cancelled);
     await Promise.all([
       addAll(o.queue, local, t),
       o.outboundQueue ? addAll(o.outboundQueue, outbound, t) : undefined,
       analytics,
     ]);
+  };
+  /**
+   * Removes the jobs a flow switch left behind (queued, not running: a running one is locked and
+   * ends as a stale no-op). Before the adds, so an id the new flow reuses is not removed.
+   */
+  const cancelJobs = async (ids: ReadonlySet<string>): Promise<void> => {
+    if (ids.size === 0) return;
+    const queues = o.outboundQueue ? [o.queue, o.outboundQueue] : [o.queue];
+    await Promise.all([...ids].flatMap((id) => queues.map((q) => q.remove(id).catch(() => 0))));
   };
   const addAll = async (queue: Queue<FlowJobData>, intents: readonly OutboxIntent[], t: number) => {
     if (intents.length === 0) return;
@@ -154,13 +171,15 @@ export function startRelay(o: RelayOptions): Relay {
     for (const accountId of await ackOutboxes(o, batch)) wake(accountId);
   };
   const relayCommitted = (accountId: string, values: readonly string[]) => {
-    if (closed || values.length === 0) return;
+    if (closed) return false;
+    if (values.length === 0) return true;
     committed.push({ accountId, values });
-    if (committed.length > 1) return;
+    if (committed.length > 1) return true;
     const p: Promise<void> = new Promise<void>((r) => setImmediate(r))
       .then(flushCommitted)
       .finally(() => committing.delete(p));
     committing.add(p);
+    return true;
   };
 
   const relayAccount = (accountId: string): Promise<number> => {
@@ -185,22 +204,31 @@ export function startRelay(o: RelayOptions): Relay {
     return p;
   };
 
+  /** A closed relay hands wake-ups back to the ready list: another relay (or the next start) takes them. */
+  const requeue = (accountId: string) => {
+    o.redis.lpush(o.keys.global.ready, accountId).catch(() => {});
+  };
+
   const wake = (accountId: string) => {
-    if (closed) return;
+    if (closed) {
+      requeue(accountId);
+      return;
+    }
     relayAccount(accountId).catch((e) =>
       o.logger.warn({ err: String(e) }, "outbox relay failed; the sweep retries"),
     );
   };
 
+  let reading = true;
   const listen = async () => {
-    while (!closed) {
+    while (reading) {
       try {
         // Up to READY_BATCH wake-ups per round trip (BLMPOP, Redis 7): under load the API
         // pushes one per first route, faster than one BRPOP per entry could drain them.
         const got = await o.blocking.blmpop(1, 1, [o.keys.global.ready], "RIGHT", "COUNT", READY_BATCH);
         if (got) for (const accountId of new Set(got[1])) wake(accountId);
       } catch (e) {
-        if (closed) return;
+        if (!reading) return;
         o.logger.warn({ err: String(e) }, "ready-list read failed");
         await new Promise((r) => setTimeout(r, 500));
       }
@@ -229,11 +257,15 @@ export function startRelay(o: RelayOptions): Relay {
     relayAccount,
     sweepStep: sweeper.step,
     async close() {
-      closed = true;
       clearInterval(timer);
+      // Let the ready-list read in flight return (it blocks ≤ 1 s) and relay what it popped:
+      // cutting the connection would drop a popped batch, leaving those accounts to the sweep.
+      reading = false;
+      await Promise.race([listening, new Promise((r) => setTimeout(r, 1_500).unref())]);
       o.blocking.disconnect();
-      await listening;
+      closed = true;
       await Promise.allSettled([...running.values(), ...committing, sweeping]);
+      for (const accountId of again) requeue(accountId);
       await sweeper.release();
     },
   };
