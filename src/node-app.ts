@@ -50,6 +50,8 @@ export interface NodeHandle {
   readonly app: Hono<AppEnv<RouterServices>>;
   readonly services: RouterServices;
   readonly workers: RunningWorkers | undefined;
+  /** Shutdown's first move: no new jobs, active ones run on; requests and the relay go on. */
+  stopTakingJobs(): void;
   close(): Promise<void>;
 }
 
@@ -191,6 +193,7 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
     app,
     services,
     workers,
+    stopTakingJobs: () => workers?.stopTakingJobs(),
     close: async () => {
       priority?.stop();
       await Promise.allSettled([workers?.close(), rules.close()]);

@@ -181,6 +181,7 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    const signalledAt = Date.now();
     logger.info({ signal }, "shutting down: no new requests, finishing in-flight work");
     draining = true;
     const hard = setTimeout(() => {
@@ -188,12 +189,14 @@ async function main(): Promise<void> {
       process.exit(0);
     }, 9_500);
     hard.unref();
-    // 1. HTTP first, while the relay still takes what requests commit: stop accepting, let the
-    //    requests in flight finish (≤ 4 s), closing each connection once it is idle.
+    // 1. No new jobs; the active ones run on (≤ 6 s) while HTTP drains: stop accepting, let the
+    //    requests in flight finish (≤ 4 s), closing each connection once it is idle. The relay
+    //    still takes what requests and jobs commit.
+    node?.stopTakingJobs();
     if (server) await drainHttp(server, 4_000);
-    // 2. Then jobs (finished or handed back), the relay and the rest, bounded so that an
-    //    unreachable Redis cannot hold the exit.
-    if (node) await within(node.close(), 4_500);
+    // 2. Then the jobs' end (finished or handed back), the relay and the rest, bounded so that
+    //    an unreachable Redis cannot hold the exit.
+    if (node) await within(node.close(), 7_500 - (Date.now() - signalledAt));
     await within(
       redis.quit().catch(() => {}),
       500,

@@ -20,6 +20,9 @@ import { processNotify } from "./processors/notify.js";
 import { processStepEnter } from "./processors/step-enter.js";
 import { processStepTimer } from "./processors/step-timer.js";
 
+/** How long active jobs may run on after a shutdown stops taking new ones: past a call out's 5 s timeout. */
+const JOB_GRACE_MS = 6_000;
+
 export interface WorkerOptions {
   readonly redisTarget: RedisTarget;
   readonly keys: Keys;
@@ -51,7 +54,12 @@ export interface RunningWorkers {
   /** How many flow jobs run at once from now on (the configured value is `concurrency`). */
   setConcurrency(n: number): void;
   readonly concurrency: number;
-  /** Stops taking jobs, lets active ones finish (≤ 3 s), relays what is pending (≤ 1.5 s), closes connections. */
+  /** Stops taking new jobs and lets the active ones run on (idempotent); the relay keeps working. */
+  stopTakingJobs(): void;
+  /**
+   * Stops taking jobs, lets active ones finish (≤ 6 s from the first stop, so a call out, which
+   * times out at 5 s, ends first), relays what is pending (≤ 1.5 s), closes connections.
+   */
   close(): Promise<void>;
 }
 
@@ -162,6 +170,19 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
     w.on("error", (e) => opts.logger.warn({ err: String(e) }, "flow worker error"));
   }
 
+  let stopping: Promise<void> | undefined;
+  let stoppedAt = 0;
+  const stopTakingJobs = (): Promise<void> => {
+    if (!stopping) {
+      stoppedAt = Date.now();
+      stopping = Promise.all([worker.close(), outboundWorker.close()]).then(
+        () => {},
+        () => {}, // a close that fails leaves nothing to wait for: connections are cut next
+      );
+    }
+    return stopping;
+  };
+
   return {
     relay,
     wake,
@@ -169,11 +190,13 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
     setConcurrency(n) {
       for (const w of [worker, outboundWorker]) if (w.concurrency !== n) w.concurrency = n;
     },
+    stopTakingJobs,
     async close() {
-      // Jobs still running after 3 s are handed back: their lock lapses and another worker runs
-      // them again (idempotency keys keep effects single). The whole exit must fit in 10 s.
-      const deadline = new Promise<void>((r) => setTimeout(r, 3_000).unref());
-      await Promise.race([Promise.all([worker.close(), outboundWorker.close()]), deadline]);
+      // Jobs still running 6 s after the stop are handed back: their lock lapses and another
+      // worker runs them again (idempotency keys keep effects single). The exit must fit in 10 s.
+      const drained = stopTakingJobs();
+      const left = Math.max(0, JOB_GRACE_MS - (Date.now() - stoppedAt));
+      await Promise.race([drained, new Promise<void>((r) => setTimeout(r, left).unref())]);
       await relay?.close();
       await Promise.all([queue.close(), outboundQueue.close()]);
       for (const c of [redis, queueConn, workerConn, outboundConn]) c.disconnect();
