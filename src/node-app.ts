@@ -4,6 +4,7 @@ import { removeAccountJobs } from "./adapters/queue/erase.js";
 import { createFlowQueue, DEFAULT_QUEUE_NAME, outboundQueueName } from "./adapters/queue/flow-queue.js";
 import { connectRedis, createRedis, type RedisClient, type RedisTarget } from "./adapters/redis/connect.js";
 import type { Keys } from "./adapters/redis/keys.js";
+import { migrateGlobalKeys } from "./adapters/redis/migrate-global-keys.js";
 import { formatProblems } from "./adapters/rules/load.js";
 import { createNodeRulesRuntime } from "./adapters/rules/runtime.js";
 import { publishRulesDirAtStart } from "./adapters/rules/startup.js";
@@ -63,6 +64,7 @@ export interface NodeHandle {
 export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
   const { config, redis, keys, logger, metrics, target } = opts;
   await connectRedis(redis, 10_000);
+  await migrateGlobalKeys(redis, keys, logger);
   const published = await publishRulesDirAtStart({
     redis,
     keys,
