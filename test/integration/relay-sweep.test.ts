@@ -151,6 +151,23 @@ describe("the outbox sweep", () => {
     await redis.del(k.global.ready);
   });
 
+  it("tries an account whose relay failed again each second, not only when the sweep comes round", async () => {
+    const { relay: r, queue } = await relay(1000);
+    const jobId = await orphan(redis, k, "relay-fails-twice");
+    // Redis away for the first two tries (as in a restart or failover), back for the third.
+    const add = queue.add.bind(queue);
+    let failures = 0;
+    (queue as { add: unknown }).add = (...args: Parameters<typeof add>) => {
+      if (failures === 2) return add(...args);
+      failures++;
+      return Promise.reject(new Error("Connection is closed."));
+    };
+    r.wake("relay-fails-twice");
+    await until(async () => ((await queue.getJob(jobId)) ? true : undefined), 5_000, "the retried relay");
+    expect(failures).toBe(2);
+    expect(await redis.llen(k.account.outbox("relay-fails-twice"))).toBe(0);
+  });
+
   it("lets one process sweep at a time, and another take over when it stops", async () => {
     for (const o of opened) await o.relay.close(); // earlier tests' relays give their lease back
     const a = await relay(1_000_000);

@@ -72,6 +72,8 @@ function jobsOf(intent: OutboxIntent, dropNotify: boolean): OutboxIntent[] {
 const OUTBOX_BATCH = 500;
 /** Ready-list entries taken per round trip. */
 const READY_BATCH = 256;
+/** Accounts whose failed relay is retried each second; more are left to the sweep. */
+const RETRY_MAX = 10_000;
 /** Starts the outbox relay: ready-list consumer, in-process wake-ups and a periodic sweep. */
 export function startRelay(o: RelayOptions): Relay {
   const now = o.now ?? Date.now;
@@ -209,15 +211,29 @@ export function startRelay(o: RelayOptions): Relay {
     o.redis.lpush(o.keys.global.ready, accountId).catch(() => {});
   };
 
+  // Accounts whose relay failed (Redis away or failing over) are tried again each second: left to
+  // the paced sweep, one account routed just before an outage waited 42 s on a 140k-key Redis.
+  // Bounded: past RETRY_MAX accounts the sweep has the rest.
+  const retry = new Set<string>();
+  let retryWarned = 0;
   const wake = (accountId: string) => {
     if (closed) {
       requeue(accountId);
       return;
     }
-    relayAccount(accountId).catch((e) =>
-      o.logger.warn({ err: String(e) }, "outbox relay failed; the sweep retries"),
-    );
+    relayAccount(accountId).catch((e) => {
+      if (retry.size < RETRY_MAX) retry.add(accountId);
+      if (Date.now() - retryWarned < 1_000) return; // one line a second in an outage, not one per account
+      retryWarned = Date.now();
+      o.logger.warn({ err: String(e), retrying: retry.size }, "outbox relay failed; retrying each second");
+    });
   };
+  const retryTimer = setInterval(() => {
+    const due = [...retry];
+    retry.clear();
+    for (const accountId of due) wake(accountId);
+  }, 1_000);
+  retryTimer.unref?.();
 
   let reading = true;
   const listen = async () => {
@@ -258,6 +274,7 @@ export function startRelay(o: RelayOptions): Relay {
     sweepStep: sweeper.step,
     async close() {
       clearInterval(timer);
+      clearInterval(retryTimer);
       // Let the ready-list read in flight return (it blocks ≤ 1 s) and relay what it popped:
       // cutting the connection would drop a popped batch, leaving those accounts to the sweep.
       reading = false;
@@ -265,7 +282,7 @@ export function startRelay(o: RelayOptions): Relay {
       o.blocking.disconnect();
       closed = true;
       await Promise.allSettled([...running.values(), ...committing, sweeping]);
-      for (const accountId of again) requeue(accountId);
+      for (const accountId of [...again, ...retry]) requeue(accountId);
       await sweeper.release();
     },
   };
