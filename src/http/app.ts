@@ -5,6 +5,8 @@ import type { AppDeps, AppEnv, Endpoint } from "./context.js";
 import { ApiError, problemResponse, requestIdOf } from "./errors.js";
 
 export const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+/** An outage's 503 says when to try again: Redis reconnects within about a second. */
+export const OUTAGE_HEADERS = { "retry-after": "1" } as const;
 
 /** Node's error for a request whose client disconnected before sending its whole body. */
 function clientWentAway(error: unknown): boolean {
@@ -138,7 +140,12 @@ export function createApp<S>(deps: AppDeps<S>, endpoints: readonly Endpoint<S>[]
         services = await deps.services.acquire(c);
       } catch (error) {
         deps.logger.warn({ requestId: requestIdOf(c), err: String(error) }, "services unavailable");
-        throw new ApiError("unavailable", "A backing service is unavailable; retry shortly");
+        throw new ApiError(
+          "unavailable",
+          "A backing service is unavailable; retry shortly",
+          undefined,
+          OUTAGE_HEADERS,
+        );
       }
       try {
         c.set("services", services);
@@ -194,6 +201,8 @@ export function createApp<S>(deps: AppDeps<S>, endpoints: readonly Endpoint<S>[]
         "unavailable",
         "A backing service is unavailable; retry shortly",
         requestIdOf(c),
+        undefined,
+        OUTAGE_HEADERS,
       );
     }
     if (clientWentAway(error)) {

@@ -1,4 +1,4 @@
-import { newRequestId, REQUEST_ID } from "./app.js";
+import { newRequestId, OUTAGE_HEADERS, REQUEST_ID } from "./app.js";
 import { problemResponse } from "./errors.js";
 
 /**
@@ -23,8 +23,6 @@ export function bootingFetch(req: Request): Response {
     "The service is starting (waiting for Redis); retry shortly",
     requestId,
     undefined,
-    {
-      "retry-after": "1",
-    },
+    OUTAGE_HEADERS,
   );
 }

@@ -50,6 +50,7 @@ describe("a Redis outage", () => {
     const elapsed = Date.now() - started;
     expect(res.status).toBe(503);
     expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect(res.headers.get("retry-after"), "an outage's 503 says when to retry").toBe("1");
     const body = (await res.json()) as Record<string, unknown>;
     expect(body).toMatchObject({
       code: "unavailable",
