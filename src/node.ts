@@ -185,9 +185,9 @@ async function main(): Promise<void> {
     logger.info({ signal }, "shutting down: no new requests, finishing in-flight work");
     draining = true;
     const hard = setTimeout(() => {
-      logger.error({}, "shutdown took over 9.5 s; exiting");
+      logger.error({}, "shutdown took over 9 s; exiting");
       process.exit(0);
-    }, 9_500);
+    }, 9_000);
     hard.unref();
     // 1. No new jobs; the active ones run on (≤ 6 s) while HTTP drains: stop accepting, let the
     //    requests in flight finish (≤ 4 s), closing each connection once it is idle. The relay
