@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseWebhookSecrets, webhookHeaders } from "../../src/core/signing/standard-webhooks.js";
 import { bankHandover, fastTrackAnswers } from "../fixtures/answers.js";
-import { buildTestApp, TEST_WEBHOOK_SECRET, type TestApp } from "../support/app.js";
+import { buildTestApp, postSignedHandover, TEST_WEBHOOK_SECRET, type TestApp } from "../support/app.js";
+import { startRedis } from "../support/redis-server.js";
 import { until } from "./flow-support.js";
 
 let t: TestApp;
@@ -12,16 +13,22 @@ afterAll(async () => {
   await t.close();
 });
 
-async function allKeys(match: string): Promise<string[]> {
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0)) await f();
+});
+
+async function scanAll(redis: TestApp["services"]["redis"], match: string): Promise<string[]> {
   const out: string[] = [];
   let cursor = "0";
   do {
-    const [next, found] = await t.services.redis.scan(cursor, "MATCH", match, "COUNT", 1000);
+    const [next, found] = await redis.scan(cursor, "MATCH", match, "COUNT", 1000);
     cursor = next;
     out.push(...found);
   } while (cursor !== "0");
   return out;
 }
+const allKeys = (match: string) => scanAll(t.services.redis, match);
 
 describe("DELETE /v1/accounts/:accountId", () => {
   it("erases every key about the account and its decision index entries; a later route starts afresh", async () => {
@@ -58,6 +65,12 @@ describe("DELETE /v1/accounts/:accountId", () => {
       body: JSON.stringify({ type: "workspace.configured", eventId: "evt-1" }),
     });
     expect(event.status).toBe(202);
+    const outcome = await t.app.request(`/v1/accounts/${encodeURIComponent(accountId)}/outcomes`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ type: "activated", outcomeId: "oc-1" }),
+    });
+    expect(outcome.status).toBe(202);
     expect((await allKeys(`*${accountId}*`)).length).toBeGreaterThan(3);
     // The relay appends the decision's analytics events; another account's stay after the erase.
     const other = `keep-${Math.random().toString(36).slice(2, 8)}`;
@@ -177,6 +190,88 @@ describe("DELETE /v1/accounts/:accountId", () => {
     expect(body.reused).toBe(false);
     expect(body.instanceId).not.toBe(first.instanceId);
     expect((await (await route()).json()).instanceId).toBe(body.instanceId);
+  });
+
+  it("leaves no hidden instance or stray key when routes, events, outcomes and handovers race it", async () => {
+    // Its own Redis with a large keyspace, as in production, where an erase takes long enough
+    // for writes to land while it runs (a SCAN-based erase left orphans here on every run).
+    const own = await startRedis();
+    const t = await buildTestApp({ redisUrl: own.url, role: "all", worker: { durationScale: 1e-6 } });
+    cleanup.push(async () => {
+      await t.close();
+      await own.destroy();
+    });
+    const { redis, keys } = t.services;
+    for (let b = 0; b < 150_000; b += 10_000) {
+      const p = redis.pipeline();
+      for (let i = b; i < b + 10_000; i++) p.set(`${keys.prefix}{filler-${i}}:meta`, "1");
+      await p.exec();
+    }
+    const allKeys = (match: string) => scanAll(redis, match);
+    const accountId = `erase-live-${Math.random().toString(36).slice(2, 8)}`;
+    const api = { authorization: `Bearer ${t.tokens.api}`, "content-type": "application/json" };
+    const path = `/v1/accounts/${accountId}`;
+    let n = 0;
+    let racing = true;
+    const loop = (send: (i: number) => Response | Promise<Response>) =>
+      (async () => {
+        while (racing) {
+          const res = await send(n++);
+          expect([200, 202, 404]).toContain(res.status);
+        }
+      })();
+    expect((await postSignedHandover(t.app, bankHandover(accountId))).status).toBe(202);
+    const loops = [
+      ...[0, 1, 2].map(() =>
+        loop((i) =>
+          t.app.request("/v1/route", {
+            method: "POST",
+            headers: api,
+            body: JSON.stringify({ accountId, userId: `u${i % 6}`, survey: { answers: fastTrackAnswers } }),
+          }),
+        ),
+      ),
+      loop((i) =>
+        t.app.request(`${path}/events`, {
+          method: "POST",
+          headers: api,
+          body: JSON.stringify({ type: "workspace.configured", eventId: `e${i}` }),
+        }),
+      ),
+      loop((i) =>
+        t.app.request(`${path}/outcomes`, {
+          method: "POST",
+          headers: api,
+          body: JSON.stringify({ type: "activated", outcomeId: `o${i}` }),
+        }),
+      ),
+      loop(() => postSignedHandover(t.app, bankHandover(accountId))),
+    ];
+    const admin = { authorization: `Bearer ${t.tokens.admin}` };
+    let erased = 0;
+    for (let round = 0; round < 8; round++) {
+      await new Promise((r) => setTimeout(r, 40));
+      const del = await t.app.request(path, { method: "DELETE", headers: admin });
+      expect([204, 404]).toContain(del.status);
+      if (del.status === 204) erased++;
+    }
+    racing = false;
+    await Promise.all(loops);
+    expect(erased).toBeGreaterThan(4);
+    await new Promise((r) => setTimeout(r, 300)); // jobs in flight end (as no-ops on erased instances)
+
+    // What the race left is one consistent account: every instance is one a subject names, every
+    // subject names an instance, every history belongs to an instance…
+    const left = await allKeys(`*{${accountId}}*`);
+    const named = [...new Set(Object.values(await redis.hgetall(keys.account.subjects(accountId))))];
+    const instances = left.filter((key) => key.includes(":inst:")).sort();
+    expect(instances).toEqual(named.map((id) => keys.account.instance(accountId, id)).sort());
+    for (const key of left.filter((k) => k.includes(":hist:")))
+      expect(named.map((id) => keys.account.history(accountId, id))).toContain(key);
+    // …and one more erase finds every key the racing writes made.
+    if (left.length > 0)
+      expect((await t.app.request(path, { method: "DELETE", headers: admin })).status).toBe(204);
+    expect(await allKeys(`*{${accountId}}*`)).toEqual([]);
   });
 
   it("answers 404 for an account it has never seen and 403 for the api token", async () => {

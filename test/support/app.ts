@@ -90,7 +90,12 @@ export async function buildTestApp(opts: {
         const nodes = redis instanceof Cluster ? redis.nodes("master") : [redis];
         for (const node of nodes) {
           const found = (await node.keys(`${prefix}*`)) as string[];
-          for (const k of found) await node.del(k);
+          // Pipelined one key per command (keys of several slots may share a Cluster node).
+          for (let i = 0; i < found.length; i += 1000) {
+            const p = node.pipeline();
+            for (const k of found.slice(i, i + 1000)) p.unlink(k);
+            await p.exec();
+          }
         }
         await redis.quit();
       } catch {

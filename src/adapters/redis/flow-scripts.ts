@@ -1,4 +1,5 @@
 import type { RedisClient } from "./connect.js";
+import { REMEMBER_SEEN_LUA } from "./seen-index.js";
 
 /**
  * One Lua call per transition (NOTES.md "An outbox that neither loses nor doubles a step").
@@ -12,7 +13,7 @@ import type { RedisClient } from "./connect.js";
  * Returns {"ok", attribution…} (each updated instance's analytics attribution, or nil) |
  * {"unknown"} (no account) | {"dup", value} | {"conflict", instanceId} | {"missing", instanceId}.
  */
-const FLOW_COMMIT = `
+const FLOW_COMMIT = `${REMEMBER_SEEN_LUA}
 local base = ARGV[1]
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown'} end
 if ARGV[3] ~= '' then
@@ -56,7 +57,10 @@ if ARGV[6] ~= '' then
   redis.call('LPUSH', base .. ':events', ARGV[6])
   redis.call('LTRIM', base .. ':events', 0, 999)
 end
-if ARGV[3] ~= '' then redis.call('SET', base .. ':evt:' .. ARGV[3], ARGV[5], 'EX', tonumber(ARGV[4])) end
+if ARGV[3] ~= '' then
+  redis.call('SET', base .. ':evt:' .. ARGV[3], ARGV[5], 'EX', tonumber(ARGV[4]))
+  remember(base .. ':seen', base .. ':evt:' .. ARGV[3], ARGV[4])
+end
 return reply
 `;
 
@@ -103,6 +107,31 @@ end
 return reply
 `;
 
+/**
+ * Erases one account in one atomic call, so no write can land half-way through an erase: a
+ * route, event or handover runs wholly before it (and is erased) or wholly after (and starts
+ * afresh). KEYS: the account's fixed keys, meta first (its absence = unknown account). ARGV[1]:
+ * the key base; instance and history keys come from the subjects hash, decision records from
+ * the decision set, dedupe keys from the seen index. Returns {-1} (unknown) or
+ * {deleted, instanceIds, decisionIds} for the caller's clean-up of global indexes.
+ */
+const FLOW_ERASE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+local base = ARGV[1]
+local n = 0
+local insts = redis.call('HVALS', base .. ':subjects')
+for _, id in ipairs(insts) do
+  n = n + redis.call('UNLINK', base .. ':inst:' .. id) + redis.call('UNLINK', base .. ':hist:' .. id)
+end
+local decs = redis.call('SMEMBERS', base .. ':decs')
+for _, id in ipairs(decs) do n = n + redis.call('UNLINK', base .. ':dec:' .. id) end
+for _, key in ipairs(redis.call('ZRANGE', base .. ':seen', 0, -1)) do n = n + redis.call('UNLINK', key) end
+for _, key in ipairs(KEYS) do n = n + redis.call('UNLINK', key) end
+return {n, insts, decs}
+`;
+
+export type EraseReply = [-1] | [number, string[], string[]];
+
 export type EventReadReply = [0] | [1, string | null, ...string[][]];
 
 export type CommitReply =
@@ -116,6 +145,7 @@ interface FlowCommands {
   flowCommit(metaKey: string, ...args: string[]): Promise<CommitReply>;
   flowOutboxAck(numberOfKeys: number, ...keysThenArgs: string[]): Promise<number>;
   flowEventRead(metaKey: string, ...args: string[]): Promise<EventReadReply>;
+  flowErase(numberOfKeys: number, ...keysThenArgs: string[]): Promise<EraseReply>;
 }
 
 const defined = new WeakSet<object>();
@@ -126,6 +156,7 @@ export function flowCommands(redis: RedisClient): RedisClient & FlowCommands {
     redis.defineCommand("flowCommit", { numberOfKeys: 1, lua: FLOW_COMMIT });
     redis.defineCommand("flowOutboxAck", { lua: OUTBOX_ACK });
     redis.defineCommand("flowEventRead", { numberOfKeys: 1, lua: FLOW_EVENT_READ });
+    redis.defineCommand("flowErase", { lua: FLOW_ERASE });
     defined.add(redis);
   }
   return redis as RedisClient & FlowCommands;

@@ -314,22 +314,36 @@ export async function ackOutboxes(
   }
 }
 
-/** Deletes every key of an account on every master (SCAN by its hash-tag pattern); resolves with the count. */
-export async function eraseAccountKeys(
+/** What an erase removed: its key count, and the ids global indexes hold for the account. */
+export interface ErasedAccount {
+  readonly keys: number;
+  readonly instanceIds: readonly string[];
+  readonly decisionIds: readonly string[];
+}
+
+/** Deletes every key of an account in one atomic call; undefined for an unknown account. */
+export async function eraseAccount(
   deps: Pick<FlowStoreDeps, "redis" | "keys">,
   accountId: string,
-): Promise<number> {
-  const nodes = deps.redis instanceof Cluster ? deps.redis.nodes("master") : [deps.redis];
-  const pattern = deps.keys.accountPattern(accountId);
-  let total = 0;
-  for (const node of nodes) {
-    let cursor = "0";
-    do {
-      const [next, found] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-      cursor = next;
-      // One account = one slot, so a multi-key UNLINK is valid on a Cluster node too.
-      if (found.length > 0) total += await node.unlink(...found);
-    } while (cursor !== "0");
-  }
-  return total;
+): Promise<ErasedAccount | undefined> {
+  const k = deps.keys.account;
+  const fixed = [
+    k.meta(accountId),
+    k.handover(accountId),
+    k.handovers(accountId),
+    k.subjects(accountId),
+    k.decisions(accountId),
+    k.events(accountId),
+    k.attribution(accountId),
+    k.outbox(accountId),
+    k.seen(accountId),
+  ];
+  const reply = await flowCommands(deps.redis).flowErase(
+    fixed.length,
+    ...fixed,
+    baseOf(deps.keys, accountId),
+  );
+  if (reply.length === 1) return undefined;
+  const [keys, instanceIds, decisionIds] = reply;
+  return { keys, instanceIds, decisionIds };
 }

@@ -43,6 +43,7 @@ export async function storeHandover(
     k.meta(a),
     k.subjects(a),
     k.outbox(a),
+    k.seen(a),
     handoverId,
     stored,
     DEDUPE_TTL_SECONDS,

@@ -10,8 +10,6 @@ export function keys(prefix = "or:") {
   const r = `${prefix}{#rules}`;
   return {
     prefix,
-    /** Pattern matching every key of one account (for erase / checks). */
-    accountPattern: (accountId: string) => `${acct(accountId).replace(/[*?[\]\\]/g, "\\$&")}:*`,
     account: {
       /** Hash: seen marker, created/updated times, handover count. Exists ⇔ the account is known. */
       meta: (a: string) => `${acct(a)}:meta`,
@@ -41,6 +39,11 @@ export function keys(prefix = "or:") {
       attribution: (a: string) => `${acct(a)}:an`,
       /** List: the transactional outbox (intents waiting to become BullMQ jobs). */
       outbox: (a: string) => `${acct(a)}:outbox`,
+      /**
+       * Sorted set: the account's dedupe keys (webhook, event and outcome ids) scored by when they
+       * expire, so an erase finds every one of them in its single atomic call, without a SCAN.
+       */
+      seen: (a: string) => `${acct(a)}:seen`,
     },
     global: {
       /** String with TTL: decisionId → accountId (so admins can read a decision by id). */

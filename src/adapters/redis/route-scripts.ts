@@ -1,4 +1,5 @@
 import type { RedisClient } from "./connect.js";
+import { REMEMBER_SEEN_LUA } from "./seen-index.js";
 
 /**
  * Lua for the route and handover paths. Each runs in one account's slot: keys are either
@@ -78,13 +79,14 @@ return {'updated'}
 
 /**
  * Marks a webhook id and stores the handover in one step: a crash can neither lose it nor block a retry.
- * KEYS: webhookSeen, handover, handovers, meta, subjects, outbox.
+ * KEYS: webhookSeen, handover, handovers, meta, subjects, outbox, seen index.
  * ARGV: handoverId, handover JSON, dedupeTtl, nowMs, intent JSON, keep
  */
-const HANDOVER = `
+const HANDOVER = `${REMEMBER_SEEN_LUA}
 local seen = redis.call('GET', KEYS[1])
 if seen then return {'duplicate', seen} end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+remember(KEYS[7], KEYS[1], ARGV[3])
 redis.call('SET', KEYS[2], ARGV[2])
 redis.call('LPUSH', KEYS[3], ARGV[2])
 redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[6]) - 1)
@@ -119,7 +121,7 @@ export function routeCommands(redis: RedisClient): RedisClient & RouteCommands {
     redis.defineCommand("routeLookup", { numberOfKeys: 3, lua: LOOKUP });
     redis.defineCommand("routeCreate", { numberOfKeys: 4, lua: CREATE });
     redis.defineCommand("routeUpdate", { numberOfKeys: 4, lua: UPDATE });
-    redis.defineCommand("handoverStore", { numberOfKeys: 6, lua: HANDOVER });
+    redis.defineCommand("handoverStore", { numberOfKeys: 7, lua: HANDOVER });
     defined.add(redis);
   }
   return redis as RedisClient & RouteCommands;

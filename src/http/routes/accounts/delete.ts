@@ -1,5 +1,5 @@
 import { purgeAccountEvents } from "../../../adapters/analytics/erase.js";
-import { eraseAccountKeys } from "../../../adapters/redis/flow-store.js";
+import { eraseAccount } from "../../../adapters/redis/flow-store.js";
 import type { Endpoint } from "../../context.js";
 import type { RouterServices } from "../../services.js";
 import { accountNotFound, accountParams, parseParams } from "./params.js";
@@ -21,26 +21,21 @@ export function accountDeleteEndpoint(removeJobs: AccountJobRemover | undefined)
     },
     handler: async (c, svc) => {
       const { accountId } = parseParams(accountParams, c.req.param());
-      if (!(await svc.redis.exists(svc.keys.account.meta(accountId)))) throw accountNotFound(accountId);
-      // Decision ids also sit in the global recent-decisions index (for backtests): drop them first.
-      const decisions = await svc.redis.smembers(svc.keys.account.decisions(accountId));
-      if (decisions.length > 0) await svc.redis.zrem(svc.keys.global.recentDecisions, ...decisions);
-      const instances = Object.values(await svc.redis.hgetall(svc.keys.account.subjects(accountId)));
-      const dueMembers = instances.map((i) => `${accountId}|${i}`);
-      const dropDue = async () => {
-        if (dueMembers.length > 0) await svc.redis.zrem(svc.keys.global.dueIndex, ...dueMembers);
-      };
-      await dropDue();
-      const keys = await eraseAccountKeys(svc, accountId);
+      // 1. Every key of the account in one atomic call: a route, event or handover racing the
+      //    erase lands wholly before it (erased) or wholly after it (a fresh start), never half.
+      const erased = await eraseAccount(svc, accountId);
+      if (!erased) throw accountNotFound(accountId);
+      // 2. What other slots hold about it: the backtest index of recent decisions and the due
+      //    index of its instances. No transition can commit once its instance is gone.
+      if (erased.decisionIds.length > 0)
+        await svc.redis.zrem(svc.keys.global.recentDecisions, ...erased.decisionIds);
+      if (erased.instanceIds.length > 0)
+        await svc.redis.zrem(svc.keys.global.dueIndex, ...erased.instanceIds.map((i) => `${accountId}|${i}`));
+      // 3. Its queued jobs (they would end as no-ops on the missing instances, but they name it).
       const jobs = removeJobs ? await removeJobs(accountId) : 0;
-      // A job that was running meanwhile may have re-added outbox entries or, through its
-      // analytics write, a due-index entry: erase once more. (Once the instance keys are gone no
-      // transition can commit, so nothing new starts after this.)
-      const late = await eraseAccountKeys(svc, accountId);
-      await dropDue();
-      // Last: the analytics log names the account in events that jobs above may still have appended.
+      // 4. Last: the analytics log names the account in events that jobs above may have appended.
       const events = await purgeAccountEvents(svc.redis, svc.keys.global.analytics, accountId);
-      svc.logger.info({ keys: keys + late, jobs, events }, "account erased");
+      svc.logger.info({ keys: erased.keys, jobs, events }, "account erased");
       return c.body(null, 204);
     },
   };

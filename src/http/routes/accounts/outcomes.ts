@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { recordOutcome } from "../../../adapters/analytics/recorder.js";
+import { REMEMBER_SEEN_LUA } from "../../../adapters/redis/seen-index.js";
 import { newId, SUBJECT_ID_MESSAGE, SUBJECT_ID_PATTERN } from "../../../core/ids.js";
 import { readJson } from "../../body.js";
 import type { Endpoint } from "../../context.js";
@@ -31,10 +32,11 @@ export const outcomeSchema = z
 
 const accepted = z.object({ outcomeId: z.string(), accepted: z.literal(true), duplicate: z.boolean() });
 
-/** KEYS: meta, dedupe, events. ARGV: outcome JSON, outcomeId, ttl. → 'missing' | 'duplicate' | 'stored' */
-const RECORD = `
+/** KEYS: meta, dedupe, events, seen index. ARGV: outcome JSON, outcomeId, ttl. → 'missing' | 'duplicate' | 'stored' */
+const RECORD = `${REMEMBER_SEEN_LUA}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[3]) == false then return 'duplicate' end
+remember(KEYS[4], KEYS[2], ARGV[3])
 redis.call('LPUSH', KEYS[3], ARGV[1])
 redis.call('LTRIM', KEYS[3], 0, 999)
 return 'stored'
@@ -79,10 +81,11 @@ export const postOutcome: Endpoint<RouterServices> = {
     const k = svc.keys.account;
     const status = (await svc.redis.eval(
       RECORD,
-      3,
+      4,
       k.meta(accountId),
       k.outcomeSeen(accountId, outcomeId),
       k.events(accountId),
+      k.seen(accountId),
       record,
       outcomeId,
       OUTCOME_DEDUPE_SECONDS,
