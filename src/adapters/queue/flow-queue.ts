@@ -52,5 +52,11 @@ export function jobOptions(intent: OutboxIntent, now: number, backoffMs = 1000):
     // Completed jobs stay a day: while they exist a re-relayed intent with the same id is ignored.
     removeOnComplete: { age: 86_400, count: 50_000 },
     removeOnFail: { age: 7 * 86_400 },
+    // A burst of handovers for one account re-decides it at most twice (one run, one queued with
+    // the latest), not once per handover: one busy account's backlog held up every other
+    // account's re-decision well past the contract's 5 s. A queued run reads the latest handover.
+    ...(intent.kind === "account.redecide"
+      ? { deduplication: { id: `redecide-${intent.accountId}`, keepLastIfActive: true } }
+      : {}),
   };
 }
