@@ -1,3 +1,4 @@
+import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { routeSubject } from "../../src/adapters/redis/route-store.js";
 import { bankHandover, fastTrackAnswers } from "../fixtures/answers.js";
@@ -102,6 +103,50 @@ describe("handover and route in either order", () => {
     const view = await accountView(accountId);
     expect(view.instances).toHaveLength(1);
     expect(view.instances[0].flow.id).toBe("regulated-high-touch");
+  });
+
+  it("still answers a first route when a handover lands between every lookup and create", async () => {
+    // A storm of handovers for one account: each attempt's create finds a newer handover than it
+    // decided with. The last attempt creates anyway and queues a re-decision for the one it missed.
+    const accountId = uniq("storm");
+    const real = t.services.redis as unknown as Record<string, unknown>;
+    let landed = 0;
+    const redis = new Proxy(real, {
+      get(target, p) {
+        const v = Reflect.get(target, p, target);
+        if (p === "routeLookup" && typeof v === "function")
+          return async (...args: unknown[]) => {
+            const looked = await v.apply(target, args);
+            landed++;
+            await sendHandover(accountId);
+            return looked;
+          };
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const out = await routeSubject(
+      { ...t.services, redis: redis as never },
+      { accountId, userId: "admin-1", input: { role: "admin", answers: fastTrackAnswers } },
+    );
+    expect(landed).toBeGreaterThan(2);
+    expect(out.reused).toBe(false);
+    expect(out.flow.id).toBe("regulated-high-touch");
+    // The re-decision for the handover the last attempt missed went through the queue and ran.
+    const queue = new Queue("flow", {
+      connection: t.services.redis as never,
+      prefix: `{${t.services.keys.prefix.slice(0, -1)}q}`,
+    });
+    try {
+      const deadline = Date.now() + 5_000;
+      let state = "";
+      while (Date.now() < deadline && state !== "completed") {
+        state = (await (await queue.getJob(`redecide-${out.instanceId}-late`))?.getState()) ?? "";
+        if (state !== "completed") await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(state).toBe("completed");
+    } finally {
+      await queue.close();
+    }
   });
 
   it("answers a repeat route after the late handover with the re-decided flow, reused", async () => {

@@ -29,12 +29,16 @@ return {inst, redis.call('GET', KEYS[2]), false}
  * absent: the subject starts afresh instead of pointing at nothing for good.
  * Answers 'stale' (writing nothing) when a handover other than the one the decision saw arrived
  * since the lookup: the handover script found no instance to re-decide then, so the caller must
- * decide again with it, or the account would stay on a flow picked without its handover.
+ * decide again with it, or the account would stay on a flow picked without its handover. Given a
+ * re-decision intent (the caller's last attempt, under a storm of handovers), it creates anyway
+ * and queues that re-decision with the step, answering 'late': the queue re-decides with the
+ * handover this decision missed.
  * KEYS: subjects, meta, decisions, outbox.
  * ARGV: subject, instPrefix, histPrefix, instanceId, decisionKey, decision JSON, ttl, decisionId,
  *       intent JSON, nowMs, analytics attribution key or '', #fields, #history, #attribution,
- *       the decided-on handover's id or '', then the instance's hash fields, the history entries
- *       and the attribution fields, flat (plain arguments: no cjson.decode of a JSON copy).
+ *       the decided-on handover's id or '', re-decision intent JSON or '', then the instance's
+ *       hash fields, the history entries and the attribution fields, flat (plain arguments: no
+ *       cjson.decode of a JSON copy).
  */
 const CREATE = `
 local existing = redis.call('HGET', KEYS[1], ARGV[1])
@@ -43,17 +47,22 @@ if existing then
   if #inst > 0 then return {'exists', inst} end
 end
 local hid = redis.call('HGET', KEYS[2], 'handoverId')
-if hid and hid ~= ARGV[15] then return {'stale'} end
+local late = hid and hid ~= ARGV[15]
+if late and ARGV[16] == '' then return {'stale'} end
 local nf, nh, na = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
-redis.call('HSET', ARGV[2] .. ARGV[4], unpack(ARGV, 16, 15 + nf))
-if nh > 0 then redis.call('RPUSH', ARGV[3] .. ARGV[4], unpack(ARGV, 16 + nf, 15 + nf + nh)) end
+redis.call('HSET', ARGV[2] .. ARGV[4], unpack(ARGV, 17, 16 + nf))
+if nh > 0 then redis.call('RPUSH', ARGV[3] .. ARGV[4], unpack(ARGV, 17 + nf, 16 + nf + nh)) end
 redis.call('SET', ARGV[5], ARGV[6], 'EX', ARGV[7])
 redis.call('SADD', KEYS[3], ARGV[8])
 redis.call('RPUSH', KEYS[4], ARGV[9])
 redis.call('HSETNX', KEYS[2], 'firstSeenAt', ARGV[10])
 redis.call('HSET', KEYS[2], 'lastSeenAt', ARGV[10])
-if na > 0 then redis.call('HSET', ARGV[11], unpack(ARGV, 16 + nf + nh, 15 + nf + nh + na)) end
+if na > 0 then redis.call('HSET', ARGV[11], unpack(ARGV, 17 + nf + nh, 16 + nf + nh + na)) end
+if late then
+  redis.call('RPUSH', KEYS[4], ARGV[16])
+  return {'late'}
+end
 return {'created'}
 `;
 

@@ -111,7 +111,10 @@ export async function routeSubject(
       if (result) return result;
       continue; // lost a compare-and-set race: read again
     }
-    const created = await create(svc, rules, req, handover, factsKey, subject);
+    // The last attempt creates even if yet another handover landed meanwhile (a storm of them
+    // for one account), queueing a re-decision that picks that handover up.
+    const last = attempt === MAX_ATTEMPTS - 1;
+    const created = await create(svc, rules, req, handover, factsKey, subject, last);
     if (created) return created;
   }
   throw new Error("route: too much contention on one subject");
@@ -181,6 +184,8 @@ async function create(
   handover: StoredHandover | undefined,
   factsKey: string,
   subject: string,
+  /** Create even if a newer handover landed since the lookup, queueing its re-decision. */
+  evenIfLate = false,
 ): Promise<RouteOutcome | undefined> {
   const d = await decide(svc, rules, req, handover);
   const { def, version } = flowOf(rules, d.decision.flow);
@@ -248,6 +253,7 @@ async function create(
   ];
   if (step) history.push(JSON.stringify({ at, type: "step.entered", stepId: step.id }));
   const attributionFields = analyticsOn(svc) ? attribution.fields : [];
+  const lateIntent = evenIfLate ? redecideIntent(req.accountId, instanceId) : "";
   const outboxValue = intent
     ? JSON.stringify(intent)
     : JSON.stringify({ id: `${instanceId}-noop`, kind: "noop" });
@@ -271,6 +277,7 @@ async function create(
     history.length,
     attributionFields.length,
     handover?.handoverId ?? "",
+    lateIntent,
   ];
   pushInstanceFields(state, args);
   for (const h of history) args.push(h);
@@ -279,12 +286,14 @@ async function create(
   if (status === "stale") return undefined; // a handover arrived meanwhile: decide again with it
   if (status === "exists") {
     // Another request created the subject first. Decided on the same facts: that is our answer.
-    // On other facts (other answers): look again, so these facts re-decide where the flow allows.
+    // On other facts (other answers): look again, so these facts re-decide where the flow allows
+    // (on the last attempt, answer it as it stands, as a lookup would).
     const existing = decodeInstance(raw);
-    if (!existing || existing.factsKey !== factsKey) return undefined;
+    if (!existing || (existing.factsKey !== factsKey && !evenIfLate)) return undefined;
     return outcomeOf(existing, await svc.rules.flow(existing.flowId, existing.flowVersion), true);
   }
   afterWrite(svc, req.accountId, decisionId, nowMs, outboxValue);
+  if (status === "late") wakeRelayFor(svc, req.accountId, lateIntent);
   return outcomeOf(state, def, false);
 }
 
@@ -425,6 +434,25 @@ async function redecide(
  * Best-effort follow-ups outside the atomic write: wake the relay, index the decision for
  * backtests. (Analytics travel inside the outbox intent; the relay appends them.)
  */
+/** A re-decision of the account through the queue (the handover's own intent, minus its id). */
+function redecideIntent(accountId: string, instanceId: string): string {
+  const intent: OutboxIntent = {
+    id: `redecide-${instanceId}-late`,
+    kind: "account.redecide",
+    accountId,
+    handoverId: "",
+    runAt: 0,
+  };
+  return JSON.stringify(intent);
+}
+
+/** Hands one more committed outbox value to the in-process relay, or wakes a relay for it. */
+function wakeRelayFor(svc: RouterServices, accountId: string, value: string): void {
+  if (svc.relayCommitted?.(accountId, [value]) === true) return;
+  svc.redis.lpush(svc.keys.global.ready, accountId).catch(() => {});
+  svc.wakeRelay(accountId);
+}
+
 function afterWrite(
   svc: RouterServices,
   accountId: string,
