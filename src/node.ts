@@ -11,6 +11,7 @@ import { serve } from "@hono/node-server";
 import { createLogger } from "./adapters/logger.js";
 import { createMetrics } from "./adapters/metrics.js";
 import { answerClientErrors } from "./adapters/node/client-error.js";
+import { drainableServer, type HttpDrain } from "./adapters/node/drain.js";
 import { connectRedis, createRedis, evictionPolicy, type RedisTarget } from "./adapters/redis/connect.js";
 import { keys as buildKeys } from "./adapters/redis/keys.js";
 import { resolveLocalRedis } from "./adapters/redis/local-server.js";
@@ -27,20 +28,6 @@ const DATA_DIR = resolve(".data");
 function fail(line: string): never {
   process.stderr.write(`${line.replace(/\s*\n\s*/g, "; ").trim()}\n`);
   process.exit(1);
-}
-
-/** Stops accepting, waits for in-flight requests (≤ `ms`), then closes whatever is still open. */
-function drainHttp(server: Server, ms: number): Promise<void> {
-  return new Promise<void>((done) => {
-    const idle = setInterval(() => server.closeIdleConnections(), 50);
-    const force = setTimeout(() => server.closeAllConnections(), ms);
-    server.close(() => {
-      clearInterval(idle);
-      clearTimeout(force);
-      done();
-    });
-    server.closeIdleConnections();
-  });
 }
 
 /** Resolves when `work` settles or after `ms`, whichever is first. */
@@ -149,7 +136,7 @@ async function main(): Promise<void> {
   // route. While Redis does not answer at start, it opens early with `bootingFetch` (alive, not
   // ready), and the app takes over the same port when the service is up.
   let server: Server | undefined;
-  let draining = false;
+  let http: HttpDrain | undefined;
   let handler: (...args: Parameters<typeof bootingFetch>) => Response | Promise<Response> = bootingFetch;
   const listen = () => {
     if (role === "worker" || server) return;
@@ -162,11 +149,7 @@ async function main(): Promise<void> {
       (info) => logger.info({ port: info.port, role }, "onboarding-router listening"),
     ) as Server;
     answerClientErrors(server);
-    // Once shutting down, every answer closes its connection: a keep-alive client then reconnects
-    // (to another process) instead of feeding this one requests for as long as it stays open.
-    server.prependListener("request", (_req, res) => {
-      if (draining) res.setHeader("connection", "close");
-    });
+    http = drainableServer(server);
     server.once("error", (e: NodeJS.ErrnoException) => {
       const why = listenProblem(e);
       void within(node?.close() ?? Promise.resolve(), 4_000).finally(() =>
@@ -183,7 +166,6 @@ async function main(): Promise<void> {
     stopping = true;
     const signalledAt = Date.now();
     logger.info({ signal }, "shutting down: no new requests, finishing in-flight work");
-    draining = true;
     const hard = setTimeout(() => {
       logger.error({}, "shutdown took over 9 s; exiting");
       process.exit(0);
@@ -193,7 +175,7 @@ async function main(): Promise<void> {
     //    requests in flight finish (≤ 4 s), closing each connection once it is idle. The relay
     //    still takes what requests and jobs commit.
     node?.stopTakingJobs();
-    if (server) await drainHttp(server, 4_000);
+    if (http) await http.drain(4_000);
     // 2. Then the jobs' end (finished or handed back), the relay and the rest, bounded so that
     //    an unreachable Redis cannot hold the exit.
     if (node) await within(node.close(), 7_500 - (Date.now() - signalledAt));
