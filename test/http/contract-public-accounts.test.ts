@@ -74,7 +74,8 @@ describe("GET /v1/accounts/:accountId", () => {
     const res = await t.app.request(`/v1/accounts/${accountId}`, { headers: auth(t.tokens.api) });
     expect(res.status).toBe(200);
     const body = await res.json();
-    expect(Object.keys(body).sort()).toEqual(["accountId", "handover", "instances"]);
+    expect(Object.keys(body).sort()).toEqual(["accountId", "events", "handover", "instances"]);
+    expect(body.events).toEqual([]);
     expect(body.accountId).toBe(accountId);
     expect(new Date(body.handover.receivedAt).toISOString()).toBe(body.handover.receivedAt);
     // The handover as sent (strings verbatim, every field), plus its id, source and gaps.
@@ -168,10 +169,22 @@ describe("POST /v1/accounts/:accountId/events", () => {
     const res = await post(`/v1/accounts/${accountId}/events`, { type: "milestone.reached", data: { n: 1 } });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ applied: false, duplicate: false });
-    const recorded = await t.services.redis.lrange(t.services.keys.account.events(accountId), 0, -1);
-    expect(recorded.map((r) => JSON.parse(r))).toContainEqual(
-      expect.objectContaining({ type: "milestone.reached", data: { n: 1 }, applied: false }),
-    );
+    // Visible where ops look: the account's recent events, with outcomes, newest first.
+    const outcome = await post(`/v1/accounts/${accountId}/outcomes`, {
+      type: "activated",
+      outcomeId: "oc-seen",
+    });
+    expect(outcome.status).toBe(202);
+    const { events } = await view(accountId);
+    expect(events[0]).toMatchObject({ kind: "outcome", type: "activated", outcomeId: "oc-seen" });
+    expect(events[0]).not.toHaveProperty("accountId");
+    expect(events[1]).toMatchObject({
+      kind: "event",
+      type: "milestone.reached",
+      data: { n: 1 },
+      applied: false,
+    });
+    expect(typeof events[1].at).toBe("string");
   });
   it("answers a repeated eventId with the first applied and duplicate: true, even with another type", async () => {
     const { accountId } = await waitingOnTour();

@@ -14,6 +14,15 @@ const historyEntry = z.object({
   detail: z.record(z.string(), z.unknown()).optional(),
 });
 
+const recordedView = z
+  .object({
+    kind: z.enum(["event", "outcome"]),
+    at: z.string(),
+    type: z.string(),
+    applied: z.boolean().optional().meta({ description: "events: whether it moved a step" }),
+  })
+  .catchall(z.unknown());
+
 const instanceView = z.object({
   instanceId: z.string(),
   userId: z.string().optional(),
@@ -45,6 +54,10 @@ export const accountViewSchema = z
       .meta({ description: "The latest handover as received (strings verbatim), with its gaps." })
       .optional(),
     instances: z.array(instanceView),
+    events: z.array(recordedView).meta({
+      description:
+        "the account's recent events (applied or not: an event nothing waited for is recorded here) and outcomes, newest first, up to 50",
+    }),
   })
   .meta({ id: "Account" });
 
@@ -104,7 +117,11 @@ export const getAccount: Endpoint<RouterServices> = {
       const h = JSON.parse(rawHandover) as NonNullable<AccountView["handover"]> & HandoverView;
       handover = { ...h, receivedAt: h.receivedAt ?? "", gaps: computeHandoverGaps(h) };
     }
-    return c.json({ accountId, ...(handover ? { handover } : {}), instances }, 200, {
+    const events = snapshot.events.map(({ kind, accountId: _id, ...rest }) => ({
+      kind: kind === "outcome" ? "outcome" : "event",
+      ...rest,
+    }));
+    return c.json({ accountId, ...(handover ? { handover } : {}), instances, events }, 200, {
       "cache-control": "no-store",
     });
   },
