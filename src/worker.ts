@@ -41,19 +41,26 @@ function build(bindings: Bindings): (request: Request) => Response | Promise<Res
 }
 
 /**
- * Consumes a request body the app answered without reading (401, 404, 503 …). Left unread,
- * workerd keeps the stream open past the response and the connection breaks.
+ * Consumes a request body the app answered without reading (401, 404, 413, 503 …). Left unread,
+ * workerd keeps the stream open past the response and the connection breaks. It runs after the
+ * answer is sent (waitUntil): awaited first, it held a 413 or 401 back until the client had sent
+ * the whole declared body, so a client waiting for `100 Continue` hung until its own timeout.
  */
 async function discardUnreadBody(request: Request): Promise<void> {
   if (!request.body || request.bodyUsed || request.body.locked) return;
   await drain(request.body.getReader(), 0, DRAIN_BYTES);
 }
 
+/** The part of Cloudflare's ExecutionContext the entry uses. */
+interface ExecutionContext {
+  waitUntil(work: Promise<unknown>): void;
+}
+
 export default {
-  async fetch(request: Request, env: Bindings): Promise<Response> {
+  async fetch(request: Request, env: Bindings, ctx: ExecutionContext): Promise<Response> {
     if (built?.bindings !== env) built = { bindings: env, fetch: build(env) };
     const response = await built.fetch(request);
-    await discardUnreadBody(request);
+    ctx.waitUntil(discardUnreadBody(request).catch(() => {}));
     return response;
   },
 };

@@ -54,6 +54,37 @@ describe("the edge entry", () => {
     expect(next.status).toBe(200);
   });
 
+  it("answers 413 at once to a body declared over 64 KiB, before the client sends it", async () => {
+    // A client that waits for `100 Continue` (or sends slowly) must get its 413 now, not after
+    // the whole declared body: the edge used to drain the body before answering.
+    const { connect } = await import("node:net");
+    const url = new URL(stack.entries.edge.url);
+    const started = Date.now();
+    const head = await new Promise<string>((resolve, reject) => {
+      const s = connect(Number(url.port), url.hostname, () => {
+        s.write(
+          `POST /v1/route HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${API_TOKEN}\r\n` +
+            "Content-Type: application/json\r\nContent-Length: 70000\r\nExpect: 100-continue\r\n\r\n",
+        );
+      });
+      let got = "";
+      s.on("data", (d) => {
+        got += d.toString("latin1");
+        if (/^HTTP\/1\.1 [2-5]\d\d/m.test(got.replace(/^HTTP\/1\.1 100[^\n]*\r\n\r\n/, ""))) {
+          s.destroy();
+          resolve(got);
+        }
+      });
+      s.on("error", reject);
+      setTimeout(() => {
+        s.destroy();
+        resolve(got);
+      }, 4_000);
+    });
+    expect(head).toMatch(/HTTP\/1\.1 413/);
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
   it("records an outcome's analytics event before its per-request connection closes", async () => {
     const accountId = `edge-outcome-${Date.now().toString(36)}`;
     const routed = await call(stack.entries.edge, "POST", "/v1/route", {
