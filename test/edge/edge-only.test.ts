@@ -129,6 +129,12 @@ describe("the edge entry", () => {
         body: { accountId: "x", survey: { answers: {} } },
       });
       expectProblem(down, 503, "unavailable");
+      expect(down.headers.get("retry-after")).toBe("1");
+      // A request that fails its own checks gets that answer, as on Node: it never needed Redis.
+      const malformed = await call(stack.entries.edge, "POST", "/v1/route", { raw: '{"accountId": "a",' });
+      expectProblem(malformed, 400, "bad_request");
+      const badId = await call(stack.entries.edge, "GET", `/v1/accounts/${"a".repeat(129)}`);
+      expectProblem(badId, 422, "validation_failed");
       const ready = await call(stack.entries.edge, "GET", "/readyz", { token: null });
       expect(ready.status).toBe(503);
       expect(ready.body).toMatchObject({ status: "unavailable", checks: { redis: "failing" } });

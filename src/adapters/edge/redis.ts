@@ -4,7 +4,9 @@ import type { RedisClient } from "../redis/connect.js";
 /**
  * A client for one request. Workers do not let an I/O object outlive the request that
  * made it, so nothing is pooled: no offline queue, no reconnects, no retries; a Redis
- * outage surfaces at once as an error the app turns into 503.
+ * outage surfaces at once as an error the app turns into 503. A client that cannot connect is
+ * still returned (closed): its first command fails, so the request's own checks (400, 422) run
+ * first and answer as Node does, and only a request that needs Redis gets the 503.
  */
 export async function connectRequestRedis(url: string, timeoutMs = 2000): Promise<Redis> {
   const u = new URL(url);
@@ -27,9 +29,8 @@ export async function connectRequestRedis(url: string, timeoutMs = 2000): Promis
   client.on("error", () => {}); // the failing command rejects; the event would only duplicate it
   try {
     await client.connect();
-  } catch (error) {
+  } catch {
     client.disconnect();
-    throw error;
   }
   return client;
 }
