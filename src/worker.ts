@@ -8,7 +8,7 @@ import type { Hono } from "hono";
 import { createEdgeApp } from "./adapters/edge/app.js";
 import { parseEdgeConfig } from "./adapters/edge/config.js";
 import { createConsoleLogger } from "./adapters/edge/logger.js";
-import { DRAIN_BYTES, drain } from "./http/body.js";
+import { DRAIN_BYTES, drain, MAX_BODY_BYTES } from "./http/body.js";
 import type { AppEnv } from "./http/context.js";
 import { problemResponse } from "./http/errors.js";
 import type { RouterServices } from "./http/services.js";
@@ -42,9 +42,7 @@ function build(bindings: Bindings): (request: Request) => Response | Promise<Res
 
 /**
  * Consumes a request body the app answered without reading (401, 404, 413, 503 …). Left unread,
- * workerd keeps the stream open past the response and the connection breaks. It runs after the
- * answer is sent (waitUntil): awaited first, it held a 413 or 401 back until the client had sent
- * the whole declared body, so a client waiting for `100 Continue` hung until its own timeout.
+ * workerd keeps the stream open past the response and the connection breaks.
  */
 async function discardUnreadBody(request: Request): Promise<void> {
   if (!request.body || request.bodyUsed || request.body.locked) return;
@@ -60,7 +58,13 @@ export default {
   async fetch(request: Request, env: Bindings, ctx: ExecutionContext): Promise<Response> {
     if (built?.bindings !== env) built = { bindings: env, fetch: build(env) };
     const response = await built.fetch(request);
-    ctx.waitUntil(discardUnreadBody(request).catch(() => {}));
+    // A body declared over the limit is drained after the answer (waitUntil): drained first, the
+    // 413 (or 401) waited for the whole declared body, so a client waiting for `100 Continue` hung
+    // until its own timeout. Any other unread body is drained first, as the client has sent it or
+    // soon will, and workerd then reuses the connection cleanly.
+    const declared = Number(request.headers.get("content-length") ?? 0);
+    if (declared > MAX_BODY_BYTES) ctx.waitUntil(discardUnreadBody(request).catch(() => {}));
+    else await discardUnreadBody(request);
     return response;
   },
 };
