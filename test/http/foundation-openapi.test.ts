@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { buildTestApp, type TestApp } from "../support/app.js";
@@ -11,7 +13,30 @@ afterAll(async () => {
   await t?.close();
 });
 
+/** The edge's copy of the Node entry's document (both serve one document, CONTRACT.md). */
+const EDGE_COPY = resolve(import.meta.dirname, "../../src/adapters/edge/openapi.json");
+
 describe("GET /openapi.json", () => {
+  it("is the document the edge serves: its committed copy equals the Node entry's (npm run openapi:edge)", async () => {
+    const doc = await (await t.app.request("/openapi.json")).json();
+    if (process.env.UPDATE_OPENAPI === "1") writeFileSync(EDGE_COPY, `${JSON.stringify(doc, null, 2)}\n`);
+    const copy = JSON.parse(readFileSync(EDGE_COPY, "utf8"));
+    expect(copy, "src/adapters/edge/openapi.json is stale: run npm run openapi:edge").toEqual(doc);
+  });
+
+  it("marks what only the Node entry serves, and nothing both entries serve", async () => {
+    const doc = (await (await t.app.request("/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { description?: string }>>;
+    };
+    const nodeOnly = (path: string, method: string) =>
+      doc.paths[path]?.[method]?.description?.includes("Served by the Node entry only") === true;
+    expect(nodeOnly("/v1/admin/rules", "get")).toBe(true);
+    expect(nodeOnly("/v1/accounts/{accountId}", "delete")).toBe(true);
+    expect(nodeOnly("/v1/route", "post")).toBe(false);
+    expect(nodeOnly("/v1/accounts/{accountId}", "get")).toBe(false);
+    expect(nodeOnly("/v1/handover", "post")).toBe(false);
+  });
+
   it("is a valid OpenAPI 3.1 document listing /v1/route and the health routes", async () => {
     const res = await t.app.request("/openapi.json");
     expect(res.status).toBe(200);

@@ -4,16 +4,15 @@ import { noTelemetry, systemClock } from "../../core/ports.js";
 import type { RulesRuntime } from "../../core/rules-runtime.js";
 import { createApp } from "../../http/app.js";
 import type { AppDeps, AppEnv, Endpoint } from "../../http/context.js";
-import { sharedEndpoints, withOpenApi } from "../../http/endpoints.js";
+import { sharedEndpoints } from "../../http/endpoints.js";
 import { problemResponse, requestIdOf } from "../../http/errors.js";
 import { checkReadiness, type RouterServices, rateLimitHit } from "../../http/services.js";
 import type { RedisClient } from "../redis/connect.js";
 import { keys as buildKeys, type Keys } from "../redis/keys.js";
 import { createRedisRulesRuntime } from "../rules/runtime.js";
 import type { EdgeConfig } from "./config.js";
+import nodeOpenApi from "./openapi.json" with { type: "json" };
 import { closeRequestRedis, connectRequestRedis } from "./redis.js";
-
-export const API_VERSION = "0.1.0";
 
 export interface EdgeAppOptions {
   readonly config: EdgeConfig;
@@ -24,11 +23,26 @@ export interface EdgeAppOptions {
   readonly connect?: (url: string) => Promise<RedisClient>;
 }
 
-/** The edge's endpoints: exactly those both entries share, plus `/openapi.json`. */
+/**
+ * The edge's endpoints: exactly those both entries share, plus `/openapi.json`, which is the
+ * Node entry's document (CONTRACT.md: both serve it identically), kept as a generated copy
+ * (`npm run openapi:edge`; a test fails when it is stale) so the edge bundle carries neither
+ * the admin routes nor the document builder.
+ */
 export function edgeEndpoints(
   deps: Pick<AppDeps<RouterServices>, "readiness" | "services">,
 ): Endpoint<RouterServices>[] {
-  return withOpenApi([...sharedEndpoints(deps)], API_VERSION);
+  const body = JSON.stringify(nodeOpenApi);
+  return [
+    ...sharedEndpoints(deps),
+    {
+      method: "GET",
+      path: "/openapi.json",
+      scopes: [],
+      noServices: true,
+      handler: (c) => c.body(body, 200, { "content-type": "application/json; charset=utf-8" }),
+    },
+  ];
 }
 
 /**
