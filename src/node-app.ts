@@ -37,8 +37,6 @@ export interface NodeOptions {
   readonly keys: Keys;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Extra Node-only endpoints (tests, later features). */
-  readonly extraEndpoints?: readonly Endpoint<RouterServices>[];
   /** Worker tuning for tests and benches. */
   readonly worker?: {
     readonly durationScale?: number;
@@ -61,6 +59,25 @@ export interface NodeHandle {
  * folder stops the start), keeps the active ruleset hot-reloaded, serves the app (api role)
  * and runs the relay and step workers (worker role).
  */
+/**
+ * Marks endpoints only this entry serves in the OpenAPI document, which both entries serve
+ * (the edge a generated copy of it): the edge answers their paths with 404.
+ */
+function nodeOnly(endpoints: Endpoint<RouterServices>[]): Endpoint<RouterServices>[] {
+  return endpoints.map((e) =>
+    e.openapi
+      ? {
+          ...e,
+          openapi: {
+            ...e.openapi,
+            description: `${e.openapi.description ? `${e.openapi.description}\n\n` : ""}${NODE_ONLY_NOTE}`,
+          },
+        }
+      : e,
+  );
+}
+const NODE_ONLY_NOTE = "Served by the Node entry only: the edge (Cloudflare Workers) answers 404.";
+
 export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
   const { config, redis, keys, logger, metrics, target } = opts;
   await connectRedis(redis, 10_000);
@@ -171,22 +188,23 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
   const endpoints = withOpenApi(
     [
       ...sharedEndpoints(deps),
-      accountDeleteEndpoint(async (accountId) => {
-        let removed = 0;
-        for (const q of queues) removed += await removeAccountJobs(q, accountId);
-        return removed;
-      }),
-      retryInstance,
-      cancelInstance,
-      ...adminRulesEndpoints,
-      ...analyticsEndpoints,
-      instancesByStep,
-      ...adminAccountEndpoints,
-      ...(opts.extraEndpoints ?? []),
-      metricsEndpoint(metrics.registry, refreshQueueDepth),
-      ...docsEndpoints<RouterServices>(),
-      ...queueBoardEndpoints<RouterServices>(queues, config),
-      ...consoleEndpoints(undefined, config),
+      ...nodeOnly([
+        accountDeleteEndpoint(async (erased) => {
+          let removed = 0;
+          for (const q of queues) removed += await removeAccountJobs(q, erased);
+          return removed;
+        }),
+        retryInstance,
+        cancelInstance,
+        ...adminRulesEndpoints,
+        ...analyticsEndpoints,
+        instancesByStep,
+        ...adminAccountEndpoints,
+        metricsEndpoint(metrics.registry, refreshQueueDepth),
+        ...docsEndpoints<RouterServices>(),
+        ...queueBoardEndpoints<RouterServices>(queues, config),
+        ...consoleEndpoints(undefined, config),
+      ]),
     ],
     "0.1.0",
   );

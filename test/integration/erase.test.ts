@@ -1,4 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { removeAccountJobs } from "../../src/adapters/queue/erase.js";
+import { createFlowQueue, jobOptions } from "../../src/adapters/queue/flow-queue.js";
+import type { OutboxIntent } from "../../src/core/flow/instance.js";
 import { parseWebhookSecrets, webhookHeaders } from "../../src/core/signing/standard-webhooks.js";
 import { bankHandover, fastTrackAnswers } from "../fixtures/answers.js";
 import { buildTestApp, postSignedHandover, TEST_WEBHOOK_SECRET, type TestApp } from "../support/app.js";
@@ -272,6 +275,49 @@ describe("DELETE /v1/accounts/:accountId", () => {
     if (left.length > 0)
       expect((await t.app.request(path, { method: "DELETE", headers: admin })).status).toBe(204);
     expect(await allKeys(`*{${accountId}}*`)).toEqual([]);
+  });
+
+  it("removes the erased instances' jobs, not those of the account started afresh since", async () => {
+    const queue = createFlowQueue({
+      connection: t.services.redis,
+      prefix: `{${t.services.keys.prefix}jobs}`,
+      name: `erase-${Math.random().toString(36).slice(2, 8)}`,
+    });
+    try {
+      const accountId = "afresh";
+      const timer = (instanceId: string, runAt: number): OutboxIntent => ({
+        id: `${instanceId}-wait-1-wait.elapsed`,
+        kind: "step.timer",
+        accountId,
+        instanceId,
+        stepId: "wait",
+        rev: 1,
+        timer: "wait.elapsed",
+        runAt,
+      });
+      const redecide = (id: string): OutboxIntent => ({
+        id,
+        kind: "account.redecide",
+        accountId,
+        handoverId: "h",
+        runAt: 0,
+      });
+      const add = (i: OutboxIntent) => queue.add(i.kind, i, jobOptions(i, Date.now()));
+      const later = Date.now() + 3_600_000;
+      await add(timer("fi_erased", later));
+      await add(redecide("redecide-before"));
+      await add({ ...timer("fi_other", later), accountId: "someone-else" });
+      const at = Date.now();
+      await new Promise((r) => setTimeout(r, 5));
+      await add(timer("fi_afresh", later));
+      const removed = await removeAccountJobs(queue, { accountId, instanceIds: new Set(["fi_erased"]), at });
+      expect(removed).toBe(2);
+      const left = (await queue.getJobs(["delayed", "wait"], 0, -1)).map((j) => j.id).sort();
+      expect(left).toEqual(["fi_afresh-wait-1-wait.elapsed", "fi_other-wait-1-wait.elapsed"]);
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
   });
 
   it("answers 404 for an account it has never seen and 403 for the api token", async () => {
