@@ -8,6 +8,7 @@ import type { Hono } from "hono";
 import { createEdgeApp } from "./adapters/edge/app.js";
 import { parseEdgeConfig } from "./adapters/edge/config.js";
 import { createConsoleLogger } from "./adapters/edge/logger.js";
+import { newRequestId, REQUEST_ID } from "./http/app.js";
 import { DRAIN_BYTES, drain, MAX_BODY_BYTES } from "./http/body.js";
 import type { AppEnv } from "./http/context.js";
 import { problemResponse } from "./http/errors.js";
@@ -26,10 +27,7 @@ function build(bindings: Bindings): (request: Request) => Response | Promise<Res
     const detail = `The service is misconfigured (${variable} ${message}); set it with wrangler secret put or [vars]`;
     return (request) => {
       const incoming = request.headers.get("x-request-id");
-      const requestId =
-        incoming && /^[A-Za-z0-9._-]{1,128}$/.test(incoming)
-          ? incoming
-          : `req_${crypto.randomUUID().replaceAll("-", "")}`;
+      const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : newRequestId();
       return problemResponse("unavailable", detail, requestId);
     };
   }

@@ -41,6 +41,31 @@ async function accountView(accountId: string) {
   return res.json();
 }
 
+/**
+ * The test app's Redis client, except that a signed handover for `accountId` lands right after
+ * each of the first `times` route lookups (between a route's lookup and its create).
+ */
+function handoverAfterLookup(accountId: string, times: number) {
+  const real = t.services.redis as unknown as Record<string, unknown>;
+  let landed = 0;
+  const redis = new Proxy(real, {
+    get(target, p) {
+      const v = Reflect.get(target, p, target);
+      if (p === "routeLookup" && typeof v === "function")
+        return async (...args: unknown[]) => {
+          const looked = await v.apply(target, args);
+          if (landed < times) {
+            landed++;
+            await sendHandover(accountId);
+          }
+          return looked;
+        };
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+  return { redis, landed: () => landed };
+}
+
 describe("handover and route in either order", () => {
   it("ends on the same flow whether the handover arrives before or after the first route", async () => {
     const before = uniq("before");
@@ -72,23 +97,7 @@ describe("handover and route in either order", () => {
     // The handover script then finds no instance to re-decide, so the create must notice the
     // new handover and decide again, or the account would stay on a flow picked without it.
     const accountId = uniq("race");
-    const real = t.services.redis as unknown as Record<string, unknown>;
-    let landed = false;
-    const redis = new Proxy(real, {
-      get(target, p) {
-        const v = Reflect.get(target, p, target);
-        if (p === "routeLookup" && typeof v === "function")
-          return async (...args: unknown[]) => {
-            const looked = await v.apply(target, args);
-            if (!landed) {
-              landed = true;
-              await sendHandover(accountId);
-            }
-            return looked;
-          };
-        return typeof v === "function" ? v.bind(target) : v;
-      },
-    });
+    const { redis, landed } = handoverAfterLookup(accountId, 1);
     const out = await routeSubject(
       { ...t.services, redis: redis as never },
       {
@@ -97,7 +106,7 @@ describe("handover and route in either order", () => {
         input: { role: "admin", answers: fastTrackAnswers },
       },
     );
-    expect(landed).toBe(true);
+    expect(landed()).toBe(1);
     expect(out.flow.id).toBe("regulated-high-touch");
     expect(out.reused).toBe(false);
     const view = await accountView(accountId);
@@ -109,26 +118,12 @@ describe("handover and route in either order", () => {
     // A storm of handovers for one account: each attempt's create finds a newer handover than it
     // decided with. The last attempt creates anyway and queues a re-decision for the one it missed.
     const accountId = uniq("storm");
-    const real = t.services.redis as unknown as Record<string, unknown>;
-    let landed = 0;
-    const redis = new Proxy(real, {
-      get(target, p) {
-        const v = Reflect.get(target, p, target);
-        if (p === "routeLookup" && typeof v === "function")
-          return async (...args: unknown[]) => {
-            const looked = await v.apply(target, args);
-            landed++;
-            await sendHandover(accountId);
-            return looked;
-          };
-        return typeof v === "function" ? v.bind(target) : v;
-      },
-    });
+    const { redis, landed } = handoverAfterLookup(accountId, Number.POSITIVE_INFINITY);
     const out = await routeSubject(
       { ...t.services, redis: redis as never },
       { accountId, userId: "admin-1", input: { role: "admin", answers: fastTrackAnswers } },
     );
-    expect(landed).toBeGreaterThan(2);
+    expect(landed()).toBeGreaterThan(2);
     expect(out.reused).toBe(false);
     expect(out.flow.id).toBe("regulated-high-touch");
     // The re-decision for the handover the last attempt missed went through the queue and ran.
