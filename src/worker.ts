@@ -4,12 +4,12 @@
  * the Node process runs the workers, metrics, docs and admin API.
  */
 import "./adapters/edge/jitless.js";
-import type { Hono } from "hono";
+import type { ExecutionContext, Hono } from "hono";
 import { createEdgeApp } from "./adapters/edge/app.js";
 import { parseEdgeConfig } from "./adapters/edge/config.js";
 import { createConsoleLogger } from "./adapters/edge/logger.js";
-import { newRequestId, REQUEST_ID } from "./http/app.js";
-import { DRAIN_BYTES, drain, MAX_BODY_BYTES } from "./http/body.js";
+import { requestIdFor } from "./http/app.js";
+import { DRAIN_AFTER_ANSWER_BYTES, DRAIN_BYTES, drain, MAX_BODY_BYTES } from "./http/body.js";
 import type { AppEnv } from "./http/context.js";
 import { problemResponse } from "./http/errors.js";
 import type { RouterServices } from "./http/services.js";
@@ -17,17 +17,17 @@ import type { RouterServices } from "./http/services.js";
 type Bindings = Readonly<Record<string, unknown>>;
 
 /** Built once per isolate: bindings do not change while an isolate lives. */
-let built: { bindings: Bindings; fetch: (request: Request) => Response | Promise<Response> } | undefined;
+type Fetch = (request: Request, env: Bindings, ctx: ExecutionContext) => Response | Promise<Response>;
+let built: { bindings: Bindings; fetch: Fetch } | undefined;
 
-function build(bindings: Bindings): (request: Request) => Response | Promise<Response> {
+function build(bindings: Bindings): Fetch {
   const parsed = parseEdgeConfig(bindings);
   if (!parsed.ok) {
     const { variable, message } = parsed.error;
     createConsoleLogger("error").error({ variable }, `configuration error: ${variable} ${message}`);
     const detail = `The service is misconfigured (${variable} ${message}); set it with wrangler secret put or [vars]`;
     return (request) => {
-      const incoming = request.headers.get("x-request-id");
-      const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : newRequestId();
+      const requestId = requestIdFor(request.headers.get("x-request-id"));
       return problemResponse("unavailable", detail, requestId);
     };
   }
@@ -35,34 +35,31 @@ function build(bindings: Bindings): (request: Request) => Response | Promise<Res
     config: parsed.config,
     logger: createConsoleLogger(parsed.config.logLevel),
   });
-  return (request) => app.fetch(request);
+  // env and ctx reach the app so a handler can drain an oversized body after its answer (waitUntil).
+  return (request, env, ctx) => app.fetch(request, env, ctx);
 }
 
 /**
  * Consumes a request body the app answered without reading (401, 404, 413, 503 …). Left unread,
  * workerd keeps the stream open past the response and the connection breaks.
  */
-async function discardUnreadBody(request: Request): Promise<void> {
+async function discardUnreadBody(request: Request, limit: number): Promise<void> {
   if (!request.body || request.bodyUsed || request.body.locked) return;
-  await drain(request.body.getReader(), 0, DRAIN_BYTES);
-}
-
-/** The part of Cloudflare's ExecutionContext the entry uses. */
-interface ExecutionContext {
-  waitUntil(work: Promise<unknown>): void;
+  await drain(request.body.getReader(), 0, limit);
 }
 
 export default {
   async fetch(request: Request, env: Bindings, ctx: ExecutionContext): Promise<Response> {
     if (built?.bindings !== env) built = { bindings: env, fetch: build(env) };
-    const response = await built.fetch(request);
+    const response = await built.fetch(request, env, ctx);
     // A body declared over the limit is drained after the answer (waitUntil): drained first, the
     // 413 (or 401) waited for the whole declared body, so a client waiting for `100 Continue` hung
     // until its own timeout. Any other unread body is drained first, as the client has sent it or
     // soon will, and workerd then reuses the connection cleanly.
     const declared = Number(request.headers.get("content-length") ?? 0);
-    if (declared > MAX_BODY_BYTES) ctx.waitUntil(discardUnreadBody(request).catch(() => {}));
-    else await discardUnreadBody(request);
+    if (declared > MAX_BODY_BYTES)
+      ctx.waitUntil(discardUnreadBody(request, DRAIN_AFTER_ANSWER_BYTES).catch(() => {}));
+    else await discardUnreadBody(request, DRAIN_BYTES);
     return response;
   },
 };

@@ -1,15 +1,26 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { authenticate } from "./auth.js";
+import { BodyCutOff } from "./body.js";
 import type { AppDeps, AppEnv, Endpoint } from "./context.js";
 import { ApiError, problemResponse, requestIdOf } from "./errors.js";
 
-export const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/**
+ * The request id an answer carries: the caller's `x-request-id` when it is 1–128 of
+ * `[A-Za-z0-9._-]` (surrounding whitespace is not part of a header value), else a new one.
+ */
+export function requestIdFor(incoming: string | null | undefined): string {
+  const id = incoming?.trim();
+  return id && REQUEST_ID.test(id) ? id : newRequestId();
+}
 /** An outage's 503 says when to try again: Redis reconnects within about a second. */
 export const OUTAGE_HEADERS = { "retry-after": "1" } as const;
 
-/** Node's error for a request whose client disconnected before sending its whole body. */
+/** A client that disconnected before sending its whole body (Node's error, or any body read's). */
 function clientWentAway(error: unknown): boolean {
+  if (error instanceof BodyCutOff) return true;
   const e = error as { code?: unknown; message?: unknown };
   return e?.code === "ECONNRESET" && e.message === "aborted";
 }
@@ -110,8 +121,7 @@ export function createApp<S>(deps: AppDeps<S>, endpoints: readonly Endpoint<S>[]
 
   app.use("*", async (c, next) => {
     const started = performance.now();
-    const incoming = c.req.header("x-request-id");
-    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : newRequestId();
+    const requestId = requestIdFor(c.req.header("x-request-id"));
     c.set("requestId", requestId);
     c.set("routePath", "unmatched");
     await next();

@@ -17,9 +17,45 @@ export const MAX_RULESET_BODY_BYTES = 1024 * 1024;
  * is the lesser harm than reading without bound.
  */
 export const DRAIN_BYTES = 2 * 1024 * 1024;
+/**
+ * How much of an oversized body is drained once the answer has gone out (the edge's waitUntil):
+ * nobody waits on it, and Cloudflare refuses request bodies over 100 MB on its own. Cancelling a
+ * 5 MiB body at DRAIN_BYTES broke workerd's next request, even another client's, with a bare 503.
+ */
+export const DRAIN_AFTER_ANSWER_BYTES = 128 * 1024 * 1024;
 
-/** Reads the raw body, refusing more than `max` bytes whether or not Content-Length is sent. */
+/** The client disconnected while sending its body: nobody is left to read an answer. */
+export class BodyCutOff extends Error {
+  constructor(cause: unknown) {
+    super("the client closed the connection before sending the whole body", { cause });
+    this.name = "BodyCutOff";
+  }
+}
+
+/** The runtime's waitUntil (Cloudflare Workers), or undefined where work cannot outlive the answer. */
+function waitUntilOf(c: Context): ((work: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (work) => ctx.waitUntil(work);
+  } catch {
+    return undefined; // Node: Hono has no ExecutionContext there
+  }
+}
+
+/**
+ * Reads the raw body, refusing more than `max` bytes whether or not Content-Length is sent;
+ * a client that disconnects mid-body is a BodyCutOff, not a fault of the service.
+ */
 export async function readBodyCapped(c: Context, max = MAX_BODY_BYTES): Promise<Uint8Array> {
+  try {
+    return await readCapped(c, max);
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    throw new BodyCutOff(error);
+  }
+}
+
+async function readCapped(c: Context, max: number): Promise<Uint8Array> {
   const declared = c.req.header("content-length");
   if (declared !== undefined && /^\d+$/.test(declared)) {
     if (Number(declared) > max)
@@ -41,7 +77,10 @@ export async function readBodyCapped(c: Context, max = MAX_BODY_BYTES): Promise<
     if (done) break;
     size += value.byteLength;
     if (size > max) {
-      await drain(reader, size, max + DRAIN_BYTES);
+      // Answer now and drain after the answer where the runtime allows it; else drain first.
+      const later = waitUntilOf(c);
+      if (later) later(drain(reader, size, DRAIN_AFTER_ANSWER_BYTES));
+      else await drain(reader, size, max + DRAIN_BYTES);
       throw new ApiError("payload_too_large", `The body must be at most ${max} bytes`);
     }
     chunks.push(value);

@@ -1,4 +1,4 @@
-import { newRequestId, OUTAGE_HEADERS, REQUEST_ID } from "./app.js";
+import { OUTAGE_HEADERS, requestIdFor } from "./app.js";
 import { problemResponse } from "./errors.js";
 
 /**
@@ -7,8 +7,7 @@ import { problemResponse } from "./errors.js";
  * problem+json, so orchestrators and clients see a starting service rather than a closed port.
  */
 export function bootingFetch(req: Request): Response {
-  const incoming = req.headers.get("x-request-id");
-  const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : newRequestId();
+  const requestId = requestIdFor(req.headers.get("x-request-id"));
   const path = new URL(req.url).pathname;
   const json = (status: number, body: unknown) =>
     new Response(JSON.stringify(body), {

@@ -54,6 +54,93 @@ describe("the edge entry", () => {
     expect(next.status).toBe(200);
   });
 
+  it.each([
+    ["declared with Content-Length", true],
+    ["chunked", false],
+  ])("keeps serving other clients after refusing a 5 MiB body %s", async (_, declared) => {
+    const { request } = await import("node:http");
+    const url = new URL(stack.entries.edge.url);
+    const big = Buffer.alloc(5 * 1024 * 1024, "x");
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: url.hostname,
+          port: Number(url.port),
+          method: "POST",
+          path: "/v1/route",
+          agent: false,
+          headers: {
+            authorization: `Bearer ${API_TOKEN}`,
+            "content-type": "application/json",
+            ...(declared ? { "content-length": String(big.length) } : {}),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on("error", reject);
+      if (declared) req.end(big);
+      else {
+        for (let i = 0; i < big.length; i += 64 * 1024) req.write(big.subarray(i, i + 64 * 1024));
+        req.end();
+      }
+    });
+    expect(status).toBe(413);
+    // Cancelling the rest of the body used to break workerd's next request, even another client's,
+    // with a bare 503 "Your worker restarted mid-request".
+    for (let i = 0; i < 3; i++) {
+      const next = await call(stack.entries.edge, "POST", "/v1/route", {
+        body: { accountId: `after-big-${i}`, survey: { answers: FAST_TRACK_ANSWERS } },
+      });
+      expect(next.status).toBe(200);
+    }
+  });
+
+  it("logs a client that hangs up mid-body as gone, not as an unhandled error", async () => {
+    const { connect } = await import("node:net");
+    const url = new URL(stack.entries.edge.url);
+    await new Promise<void>((resolve) => {
+      const s = connect(Number(url.port), url.hostname, () => {
+        s.write(
+          `POST /v1/route HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${API_TOKEN}\r\n` +
+            'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"accountId":',
+        );
+        setTimeout(() => {
+          s.destroy();
+          resolve();
+        }, 300);
+      });
+    });
+    const ok = await call(stack.entries.edge, "GET", "/healthz", { token: null });
+    expect(ok.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(stack.edge.output()).not.toMatch(/unhandled error/);
+  });
+
+  it("keeps a caller's x-request-id sent with whitespace around it, as Node does", async () => {
+    const { connect } = await import("node:net");
+    const url = new URL(stack.entries.edge.url);
+    const head = await new Promise<string>((resolve, reject) => {
+      const s = connect(Number(url.port), url.hostname, () =>
+        s.write(
+          `GET /v1/nowhere HTTP/1.1\r\nHost: ${url.host}\r\nX-Request-Id:   trace-42  \r\nConnection: close\r\n\r\n`,
+        ),
+      );
+      let got = "";
+      s.on("data", (d: Buffer) => {
+        got += d.toString();
+        if (got.includes('"requestId"')) s.destroy();
+      });
+      s.on("close", () => resolve(got));
+      s.on("error", reject);
+    });
+    expect(head).toMatch(/^HTTP\/1\.1 404/);
+    expect(head).toMatch(/\r\nx-request-id: trace-42\r\n/i);
+    expect(head).toContain('"requestId":"trace-42"');
+  });
+
   it("answers 413 at once to a body declared over 64 KiB, before the client sends it", async () => {
     // A client that waits for `100 Continue` (or sends slowly) must get its 413 now, not after
     // the whole declared body: the edge used to drain the body before answering.
