@@ -145,6 +145,9 @@ async function main(): Promise<void> {
         fetch: (...args: Parameters<typeof bootingFetch>) => handler(...args),
         port: config.port,
         hostname: host,
+        // A client stalling in its headers or body gets a 400 and its socket back after 10 s / 30 s
+        // (Node's defaults, 60 s / 300 s checked every 30 s, let slow senders hold sockets for minutes).
+        serverOptions: { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 },
       },
       (info) => logger.info({ port: info.port, role }, "onboarding-router listening"),
     ) as Server;

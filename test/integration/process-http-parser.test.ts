@@ -94,3 +94,25 @@ describe("a client that disconnects mid-body", () => {
     expect(p.stdout()).not.toMatch(/unhandled error/);
   });
 });
+
+describe("a client that stalls in its headers", () => {
+  it("gets a problem+json 400 and loses its socket after 10 s, not Node's 60 s", async () => {
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const s = connect(p.port, "127.0.0.1", () => s.write("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "));
+      let got = "";
+      s.on("data", (d: Buffer) => {
+        got += d.toString();
+      });
+      s.on("close", () => resolve(got));
+      s.on("error", reject);
+      s.setTimeout(15_000, () => s.destroy());
+    });
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(9_000);
+    expect(elapsed).toBeLessThan(14_000);
+    const r = parse(answer);
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({ code: "bad_request", detail: "The request did not arrive in time" });
+  }, 20_000);
+});
