@@ -198,6 +198,19 @@ describe("problem+json for every error code", () => {
     const body = await expectProblem(res, 422);
     expect((body.errors as { path: string }[]).map((e) => e.path)).toContain("accountId");
   });
+
+  it.each(["events", "outcomes"])(
+    "names a bad account id in the %s path as path.accountId, as GET does",
+    async (tail) => {
+      const res = await t.app.request(`/v1/accounts/a%20b/${tail}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${t.tokens.api}`, "content-type": "application/json" },
+        body: JSON.stringify({ type: "activated" }),
+      });
+      const body = await expectProblem(res, 422);
+      expect((body.errors as { path: string }[]).map((e) => e.path)).toEqual(["path.accountId"]);
+    },
+  );
 });
 
 describe("the check order", () => {

@@ -6,6 +6,7 @@ import { readJson } from "../../body.js";
 import type { Endpoint } from "../../context.js";
 import { ApiError, detailOf, zodFieldErrors } from "../../errors.js";
 import type { RouterServices } from "../../services.js";
+import { accountNotFound, accountParams, parseParams } from "./params.js";
 
 const OUTCOME_DEDUPE_SECONDS = 400 * 86_400;
 
@@ -53,7 +54,7 @@ export const postOutcome: Endpoint<RouterServices> = {
     description:
       "Idempotent on `outcomeId`: the same id again answers 202 with `duplicate: true` and changes nothing.",
     request: {
-      params: z.object({ accountId: z.string() }),
+      params: accountParams,
       body: { content: { "application/json": { schema: outcomeSchema } }, required: true },
     },
     responses: {
@@ -62,13 +63,9 @@ export const postOutcome: Endpoint<RouterServices> = {
     },
   },
   handler: async (c, svc) => {
-    const accountId = c.req.param("accountId") ?? "";
+    // Size → media type → syntax before validation (the path id included), as the contract orders.
     const body = await readJson(c);
-    if (!SUBJECT_ID_PATTERN.test(accountId)) {
-      throw new ApiError("validation_failed", `accountId: ${SUBJECT_ID_MESSAGE}`, [
-        { path: "accountId", message: SUBJECT_ID_MESSAGE },
-      ]);
-    }
+    const { accountId } = parseParams(accountParams, c.req.param());
     const parsed = outcomeSchema.safeParse(body);
     if (!parsed.success) {
       const errors = zodFieldErrors(parsed.error.issues);
@@ -90,7 +87,7 @@ export const postOutcome: Endpoint<RouterServices> = {
       outcomeId,
       OUTCOME_DEDUPE_SECONDS,
     )) as string;
-    if (status === "missing") throw new ApiError("not_found", `Account ${accountId} is unknown`);
+    if (status === "missing") throw accountNotFound(accountId);
     // Analytics (issue 10): ids and the score only, attributed to the subject's flow. Awaited (it
     // never throws): the edge closes its per-request Redis connection when the answer is sent.
     if (status === "stored") {
