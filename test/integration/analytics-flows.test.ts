@@ -295,4 +295,19 @@ describe("analytics recorded by the route endpoint and the flow engine", () => {
     const raw = JSON.stringify(await exported(nowMs - DAY, nowMs + DAY));
     expect(raw).not.toMatch(/@/);
   });
+
+  it("attributes an account-level outcome to the flow its users' instances all run", async () => {
+    const accountId = "wired-users";
+    for (const userId of ["u1", "u2"]) {
+      const res = await api("/v1/route", { accountId, userId, survey: { answers } });
+      expect(res.status).toBe(200);
+    }
+    const res = await api(`/v1/accounts/${accountId}/outcomes`, { type: "activated", outcomeId: "act-wu" });
+    expect(res.status).toBe(202);
+    await waitForEvents((es) => es.some((e) => e.accountId === accountId && e.type === "outcome"));
+    const outcome = (await exported(nowMs - DAY, nowMs + DAY)).find(
+      (e) => e.accountId === accountId && e.type === "outcome",
+    );
+    expect(outcome).toMatchObject({ flow: "fast-track", flowVersion: 1 });
+  });
 });

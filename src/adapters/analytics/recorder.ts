@@ -167,6 +167,25 @@ export async function readAttribution(
   return raw ? { ...(JSON.parse(raw) as Attribution), instanceId } : undefined;
 }
 
+/**
+ * The attribution of an account whose instances all run one flow (an account-level outcome when
+ * only its users were routed): that flow earned it. Undefined when none, or flows differ.
+ */
+async function soleFlowAttribution(
+  deps: AnalyticsDeps,
+  accountId: string,
+): Promise<(Attribution & { readonly instanceId: string }) | undefined> {
+  const all = await deps.redis.hgetall(attributionKey(deps.keys, accountId));
+  let sole: (Attribution & { readonly instanceId: string }) | undefined;
+  for (const [field, raw] of Object.entries(all)) {
+    if (!field.startsWith("i:")) continue;
+    const a = JSON.parse(raw) as Attribution;
+    if (sole && (sole.flow !== a.flow || sole.variant !== a.variant)) return undefined;
+    sole = { ...a, instanceId: field.slice(2) };
+  }
+  return sole;
+}
+
 /** A decision that created an instance or moved it to another flow. */
 export interface RouteChange {
   readonly kind: "decision" | "rerouted";
@@ -323,7 +342,8 @@ export function recordOutcome(
   const run = async () => {
     const a =
       (await readAttribution(deps, o.accountId, { subject: subjectOf(o.userId) })) ??
-      (o.userId ? await readAttribution(deps, o.accountId, { subject: ACCOUNT_SUBJECT }) : undefined);
+      (o.userId ? await readAttribution(deps, o.accountId, { subject: ACCOUNT_SUBJECT }) : undefined) ??
+      (await soleFlowAttribution(deps, o.accountId));
     const event: AnalyticsEvent = {
       ...(a
         ? baseEvent(o.accountId, a.instanceId, a, o.at)
