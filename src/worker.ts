@@ -52,14 +52,16 @@ export default {
   async fetch(request: Request, env: Bindings, ctx: ExecutionContext): Promise<Response> {
     if (built?.bindings !== env) built = { bindings: env, fetch: build(env) };
     const response = await built.fetch(request, env, ctx);
-    // A body declared over the limit is drained after the answer (waitUntil): drained first, the
-    // 413 (or 401) waited for the whole declared body, so a client waiting for `100 Continue` hung
-    // until its own timeout. Any other unread body is drained first, as the client has sent it or
-    // soon will, and workerd then reuses the connection cleanly.
+    // An unread body is drained before the answer: the client is sending it, and an answer that
+    // overtakes it (or a cancelled body) breaks workerd's next request, even another client's.
+    // A client that asked for `100 Continue` is not sending and waits for an answer that no read
+    // would release: it gets its 413 (or 401) at once and anything it sends is drained after.
     const declared = Number(request.headers.get("content-length") ?? 0);
-    if (declared > MAX_BODY_BYTES)
+    const waitsToSend = request.headers.get("expect")?.toLowerCase() === "100-continue";
+    if (declared > MAX_BODY_BYTES && waitsToSend)
       ctx.waitUntil(discardUnreadBody(request, DRAIN_AFTER_ANSWER_BYTES).catch(() => {}));
-    else await discardUnreadBody(request, DRAIN_BYTES);
+    else
+      await discardUnreadBody(request, declared > MAX_BODY_BYTES ? DRAIN_AFTER_ANSWER_BYTES : DRAIN_BYTES);
     return response;
   },
 };
