@@ -60,8 +60,7 @@ export default {
     const waitsToSend = request.headers.get("expect")?.toLowerCase() === "100-continue";
     if (declared > MAX_BODY_BYTES && waitsToSend)
       ctx.waitUntil(discardUnreadBody(request, DRAIN_AFTER_ANSWER_BYTES).catch(() => {}));
-    else
-      await discardUnreadBody(request, declared > MAX_BODY_BYTES ? DRAIN_AFTER_ANSWER_BYTES : DRAIN_BYTES);
+    else await discardUnreadBody(request, declared > MAX_BODY_BYTES ? DRAIN_AFTER_ANSWER_BYTES : DRAIN_BYTES);
     return response;
   },
 };

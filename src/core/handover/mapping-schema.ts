@@ -27,7 +27,7 @@ const json: z.ZodType<unknown> = z.lazy(() =>
   z.union([scalar, z.array(json).max(100), z.record(z.string().max(64), json)]),
 );
 
-export const CONVERSIONS = ["string", "number", "integer", "boolean", "list", "date"] as const;
+export const CONVERSIONS = ["string", "number", "integer", "boolean", "list", "date", "day"] as const;
 export type Conversion = (typeof CONVERSIONS)[number];
 
 export type ValueRule = {
@@ -40,7 +40,12 @@ export type ValueRule = {
   default?: unknown;
 };
 export type ConstantRule = { value: unknown };
-export type EachRule = { each: string; fields: Record<string, MappingRule>; max?: number | undefined };
+export type EachRule = {
+  each: string;
+  fields: Record<string, MappingRule>;
+  max?: number | undefined;
+  when?: string | undefined;
+};
 export type ObjectRule = { fields: Record<string, MappingRule>; when?: string | undefined };
 export type ListRule = { list: MappingRule[] };
 export type MappingRule = ValueRule | ConstantRule | EachRule | ObjectRule | ListRule;
@@ -67,6 +72,7 @@ const eachRule = z.strictObject({
   each: sourcePathSchema,
   fields: fieldsSchema,
   max: z.int().min(1).max(1000).optional(),
+  when: sourcePathSchema.optional(),
 });
 
 const objectRule = z.strictObject({ fields: fieldsSchema, when: sourcePathSchema.optional() });

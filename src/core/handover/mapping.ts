@@ -100,6 +100,20 @@ function convert(value: unknown, as: Conversion, separator: string): Converted {
         ? { ok: true, value }
         : { ok: false, message: `expected a date, got ${describe(value)}` };
     }
+    case "day": {
+      // A calendar date (YYYY-MM-DD). HubSpot's date properties are midnight UTC in epoch
+      // milliseconds; a date-time keeps the date it was written with.
+      if (typeof value === "number" || (typeof value === "string" && /^\d{10,15}$/.test(value))) {
+        const d = new Date(Number(value));
+        return Number.isNaN(d.getTime())
+          ? { ok: false, message: `expected a date, got ${describe(value)}` }
+          : { ok: true, value: d.toISOString().slice(0, 10) };
+      }
+      const day = typeof value === "string" ? /^(\d{4}-\d{2}-\d{2})(?:T.*)?$/.exec(value)?.[1] : undefined;
+      return day
+        ? { ok: true, value: day }
+        : { ok: false, message: `expected a date, got ${describe(value)}` };
+    }
   }
 }
 
@@ -165,6 +179,7 @@ function applyEach(rule: EachRule, scope: Scope, target: string, issues: FieldIs
   if (!Array.isArray(list)) return [];
   const out: unknown[] = [];
   for (const [i, item] of list.slice(0, rule.max ?? DEFAULT_EACH_MAX).entries()) {
+    if (rule.when !== undefined && isAbsent(read({ root: scope.root, item }, rule.when))) continue;
     const mapped = applyFields(rule.fields, { root: scope.root, item }, `${target}.${i}`, issues);
     if (mapped !== undefined) out.push(mapped);
   }

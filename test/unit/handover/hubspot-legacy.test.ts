@@ -40,3 +40,35 @@ describe("the shipped HubSpot mapping", () => {
     if (r.ok) expect(r.value.deal).toMatchObject({ id: "555", amount: 12000, currency: "GBP" });
   });
 });
+
+describe("HubSpot date properties and contacts", () => {
+  it("turns a go-live date sent as epoch milliseconds (legacy or v3) into its calendar date", () => {
+    const withDate = {
+      ...legacy,
+      properties: { ...legacy.properties, go_live_date: { value: "1746057600000", versions: [] } },
+    };
+    const r = mapHandover(mapping, withDate);
+    expect(r.ok && r.value.goLiveDate).toBe("2025-05-01");
+    const v3 = JSON.parse(readFileSync("test/fixtures/hubspot-deal.json", "utf8"));
+    v3.deal.properties.go_live_date = "1746057600000";
+    const r3 = mapHandover(mapping, v3);
+    expect(r3.ok && r3.value.goLiveDate).toBe("2025-05-01");
+    v3.deal.properties.go_live_date = "2025-05-01T00:00:00.000Z";
+    const iso = mapHandover(mapping, v3);
+    expect(iso.ok && iso.value.goLiveDate).toBe("2025-05-01");
+  });
+
+  it("leaves out a contact without an email instead of refusing the deal", () => {
+    const v3 = JSON.parse(readFileSync("test/fixtures/hubspot-deal.json", "utf8"));
+    const contacts = v3.contacts as { properties: Record<string, unknown> }[];
+    expect(contacts.length).toBeGreaterThan(0);
+    const kept = contacts.length;
+    contacts.push({ ...contacts[0], properties: { firstname: "No", lastname: "Email", email: "" } });
+    const r = mapHandover(mapping, v3);
+    expect(r.ok).toBe(true);
+    if (r.ok) {
+      expect(r.value.contacts).toHaveLength(kept);
+      expect(r.value.contacts.map((c) => c.name)).not.toContain("No Email");
+    }
+  });
+});
