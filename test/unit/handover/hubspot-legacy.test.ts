@@ -72,3 +72,18 @@ describe("HubSpot date properties and contacts", () => {
     }
   });
 });
+
+describe("the shipped region tables", () => {
+  it.each([
+    ["Slovakia", "EMEA"],
+    ["Saudi Arabia", "EMEA"],
+    ["Indonesia", "APAC"],
+    ["Uruguay", "LATAM"],
+  ])("place a company in %s in %s rather than the NA fallback", (country, region) => {
+    const v3 = JSON.parse(readFileSync("test/fixtures/hubspot-deal.json", "utf8"));
+    v3.company.properties.sales_region = "";
+    v3.company.properties.country = country;
+    const r = mapHandover(mapping, v3);
+    expect(r.ok && r.value.account.region).toBe(region);
+  });
+});
