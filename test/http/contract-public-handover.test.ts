@@ -295,6 +295,30 @@ describe("duplicates", () => {
     expect(outs.map((o) => o.duplicate)).toEqual([false, false, false]);
     expect(new Set(outs.map((o) => o.handoverId)).size).toBe(3);
   });
+  it("answers a webhook-id already stored for another account as that duplicate, with no effect", async () => {
+    const [a, b] = [uniq("owner"), uniq("other")];
+    const first = await (
+      await send(
+        JSON.stringify(bankHandover(a)),
+        await signed(JSON.stringify(bankHandover(a)), { id: "msg_own" }),
+      )
+    ).json();
+    const bodyB = JSON.stringify(bankHandover(b));
+    const again = await send(bodyB, await signed(bodyB, { id: "msg_own" }));
+    expect(again.status).toBe(202);
+    expect(await again.json()).toEqual({ handoverId: first.handoverId, accountId: a, duplicate: true });
+    expect(await t.services.redis.exists(t.services.keys.account.meta(b))).toBe(0);
+    // Once the first account is erased, the id starts afresh, and no owner record names it.
+    const erased = await t.app.request(`/v1/accounts/${a}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${t.tokens.admin}` },
+    });
+    expect(erased.status).toBe(204);
+    expect(await t.services.redis.get(t.services.keys.global.webhookOwner("sw-msg_own"))).toBeNull();
+    const fresh = await (await send(bodyB, await signed(bodyB, { id: "msg_own" }))).json();
+    expect(fresh).toMatchObject({ accountId: b, duplicate: false });
+    expect(await t.services.redis.get(t.services.keys.global.webhookOwner("sw-msg_own"))).toBe(b);
+  });
   it("answers 20 concurrent deliveries of one webhook-id with one original and 19 duplicates", async () => {
     const accountId = uniq("burst");
     const body = JSON.stringify(bankHandover(accountId));

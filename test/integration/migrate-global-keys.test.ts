@@ -32,8 +32,10 @@ describe("moving the first key layout's global keys", () => {
     expect((await store.publish(publishArgs((await rulesWithBigTeamsTo("fast-track")).files, 1))).ok).toBe(
       true,
     );
+    // The first layout's decision index (decisionId → accountId), read by no code any more.
+    const decisionIndex = `${k.global.analytics.slice(0, -":analytics".length)}:decidx:dec_1`;
     await redis.xadd(k.global.analytics, "*", "kind", "decision");
-    await redis.set(k.global.decisionIndex("dec_1"), "acme", "EX", 3600);
+    await redis.set(decisionIndex, "acme", "EX", 3600);
     await redis.set(k.global.rateLimit("tok", 1), "3", "EX", 60);
     // The first layout: rulesets under {or:rules}, the rest under {or}, next to an account 'or'.
     expect(await retag(redis, prefix, "#rules", "or:rules")).toBeGreaterThan(3);
@@ -48,8 +50,8 @@ describe("moving the first key layout's global keys", () => {
     expect((await after.versions(10)).map((v) => v.version)).toEqual([2, 1]);
     expect((await after.auditLog(10)).length).toBe(2);
     expect(await redis.xlen(k.global.analytics)).toBe(1);
-    expect(await redis.get(k.global.decisionIndex("dec_1"))).toBe("acme");
-    expect(await redis.ttl(k.global.decisionIndex("dec_1"))).toBeGreaterThan(3000);
+    expect(await redis.get(decisionIndex)).toBe("acme");
+    expect(await redis.ttl(decisionIndex)).toBeGreaterThan(3000);
     // Nothing of the old tags is left but the account's own key and the lapsing rate-limit counter.
     expect((await redis.keys(`${prefix}{or:rules}:*`)).length).toBe(0);
     expect((await redis.keys(`${prefix}{or}:*`)).sort()).toEqual(

@@ -125,12 +125,17 @@ for _, id in ipairs(insts) do
 end
 local decs = redis.call('SMEMBERS', base .. ':decs')
 for _, id in ipairs(decs) do n = n + redis.call('UNLINK', base .. ':dec:' .. id) end
-for _, key in ipairs(redis.call('ZRANGE', base .. ':seen', 0, -1)) do n = n + redis.call('UNLINK', key) end
+local whs = {}
+local wh = base .. ':wh:'
+for _, key in ipairs(redis.call('ZRANGE', base .. ':seen', 0, -1)) do
+  if string.sub(key, 1, #wh) == wh then whs[#whs + 1] = string.sub(key, #wh + 1) end
+  n = n + redis.call('UNLINK', key)
+end
 for _, key in ipairs(KEYS) do n = n + redis.call('UNLINK', key) end
-return {n, insts, decs}
+return {n, insts, decs, whs}
 `;
 
-export type EraseReply = [-1] | [number, string[], string[]];
+export type EraseReply = [-1] | [number, string[], string[], string[]];
 
 export type EventReadReply = [0] | [1, string | null, ...string[][]];
 

@@ -319,6 +319,8 @@ export interface ErasedAccount {
   readonly keys: number;
   readonly instanceIds: readonly string[];
   readonly decisionIds: readonly string[];
+  /** The delivery ids of the webhooks it had stored (their global owner records go next). */
+  readonly webhookIds: readonly string[];
 }
 
 /** Deletes every key of an account in one atomic call; undefined for an unknown account. */
@@ -344,6 +346,6 @@ export async function eraseAccount(
     baseOf(deps.keys, accountId),
   );
   if (reply.length === 1) return undefined;
-  const [keys, instanceIds, decisionIds] = reply;
-  return { keys, instanceIds, decisionIds };
+  const [keys, instanceIds, decisionIds, webhookIds] = reply;
+  return { keys, instanceIds, decisionIds, webhookIds };
 }

@@ -26,6 +26,15 @@ export async function storeHandover(
 ): Promise<StoredHandoverResult> {
   const a = handover.accountId;
   const k = svc.keys.account;
+  // The dedupe record lives in the account's slot, so that storing is one atomic script; the
+  // global owner record catches the same delivery id sent again for another account. An owner
+  // whose record is gone (erased, expired) no longer counts.
+  const ownerKey = svc.keys.global.webhookOwner(deliveryId);
+  const owner = await svc.redis.get(ownerKey);
+  if (owner !== null && owner !== a) {
+    const original = await svc.redis.get(k.webhookSeen(owner, deliveryId));
+    if (original !== null) return { handoverId: original, accountId: owner, duplicate: true };
+  }
   const now = svc.clock.now();
   const handoverId = newId("ho", 16);
   const stored = JSON.stringify({ ...handover, handoverId, receivedAt: now.toISOString(), source });
@@ -52,9 +61,29 @@ export async function storeHandover(
     HANDOVERS_KEPT,
   );
   if (status === "duplicate") return { handoverId: extra, accountId: a, duplicate: true };
+  if (owner !== a) await svc.redis.set(ownerKey, a, "EX", DEDUPE_TTL_SECONDS);
   if (extra === "redecide") {
     svc.redis.lpush(svc.keys.global.ready, a).catch(() => {});
     svc.wakeRelay(a);
   }
   return { handoverId, accountId: a, duplicate: false };
+}
+
+const FORGET_OWNERS = `
+local n = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then n = n + redis.call('UNLINK', key) end
+end
+return n
+`;
+
+/** Drops the global owner records an erased account still holds (those another account took stay). */
+export async function forgetWebhookOwners(
+  svc: Pick<RouterServices, "redis" | "keys">,
+  accountId: string,
+  deliveryIds: readonly string[],
+): Promise<number> {
+  if (deliveryIds.length === 0) return 0;
+  const keys = deliveryIds.map((id) => svc.keys.global.webhookOwner(id));
+  return (await svc.redis.eval(FORGET_OWNERS, keys.length, ...keys, accountId)) as number;
 }

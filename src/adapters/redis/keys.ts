@@ -46,8 +46,11 @@ export function keys(prefix = "or:") {
       seen: (a: string) => `${acct(a)}:seen`,
     },
     global: {
-      /** String with TTL: decisionId → accountId (so admins can read a decision by id). */
-      decisionIndex: (decisionId: string) => `${g}:decidx:${decisionId}`,
+      /**
+       * String with TTL: a webhook delivery id → the account it was stored for, so the same id
+       * sent for another account is still a duplicate (the dedupe record itself is per account).
+       */
+      webhookOwner: (deliveryId: string) => `${g}:whown:${deliveryId}`,
       /** List: account ids whose outbox has intents (best-effort wake-up for the relay). */
       ready: `${g}:ready`,
       /** String with TTL: which relay process runs the paced outbox sweep now (its lease). */

@@ -1,6 +1,7 @@
 import { purgeAccountEvents } from "../../../adapters/analytics/erase.js";
 import type { ErasedJobs } from "../../../adapters/queue/erase.js";
 import { eraseAccount } from "../../../adapters/redis/flow-store.js";
+import { forgetWebhookOwners } from "../../../adapters/redis/handover-store.js";
 import type { Endpoint } from "../../context.js";
 import type { RouterServices } from "../../services.js";
 import { accountNotFound, accountParams, parseParams } from "./params.js";
@@ -27,12 +28,13 @@ export function accountDeleteEndpoint(removeJobs: AccountJobRemover | undefined)
       const erasedAt = Date.now();
       const erased = await eraseAccount(svc, accountId);
       if (!erased) throw accountNotFound(accountId);
-      // 2. What other slots hold about it: the backtest index of recent decisions and the due
-      //    index of its instances. No transition can commit once its instance is gone.
+      // 2. What other slots hold about it: the backtest index of recent decisions, the due
+      //    index of its instances and the owner records of its webhook ids. No transition can commit once its instance is gone.
       if (erased.decisionIds.length > 0)
         await svc.redis.zrem(svc.keys.global.recentDecisions, ...erased.decisionIds);
       if (erased.instanceIds.length > 0)
         await svc.redis.zrem(svc.keys.global.dueIndex, ...erased.instanceIds.map((i) => `${accountId}|${i}`));
+      await forgetWebhookOwners(svc, accountId, erased.webhookIds);
       // 3. Its queued jobs (they would end as no-ops on the missing instances, but they name it);
       //    not those of an account a route or handover started afresh since.
       const jobs = removeJobs
