@@ -1,6 +1,6 @@
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { routeSubject } from "../../src/adapters/redis/route-store.js";
+import { redecideAccount, routeSubject } from "../../src/adapters/redis/route-store.js";
 import { bankHandover, fastTrackAnswers } from "../fixtures/answers.js";
 import { buildTestApp, postSignedHandover, type TestApp } from "../support/app.js";
 
@@ -177,5 +177,40 @@ describe("handover and route in either order", () => {
     } finally {
       if (stored) await t.services.redis.set(key, stored);
     }
+  });
+});
+
+describe("a queued re-decision racing an erase", () => {
+  it("leaves the account erased when the erase lands after the re-decision read its instances", async () => {
+    const accountId = uniq("erased");
+    await route(accountId);
+    const real = t.services.redis as unknown as Record<string, unknown>;
+    let erased = false;
+    const redis = new Proxy(real, {
+      get(target, p) {
+        const v = Reflect.get(target, p, target);
+        if (p === "routeLookup" && typeof v === "function")
+          return async (...args: unknown[]) => {
+            if (!erased) {
+              erased = true;
+              const res = await t.app.request(`/v1/accounts/${accountId}`, {
+                method: "DELETE",
+                headers: { authorization: `Bearer ${t.tokens.admin}` },
+              });
+              expect(res.status).toBe(204);
+            }
+            return v.apply(target, args);
+          };
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    expect(await redecideAccount({ ...t.services, redis: redis as never }, accountId)).toBe(0);
+    expect(erased).toBe(true);
+    // Nothing rebuilt the account from the survey answers the re-decision had read.
+    const res = await t.app.request(`/v1/accounts/${accountId}`, {
+      headers: { authorization: `Bearer ${t.tokens.api}` },
+    });
+    expect(res.status).toBe(404);
+    expect(await t.services.redis.keys(`*{${accountId}}*`)).toEqual([]);
   });
 });

@@ -73,6 +73,21 @@ export async function routeSubject(
   /** The ruleset the caller already validated the answers against (one version per decision). */
   active?: ActiveRules,
 ): Promise<RouteOutcome> {
+  const out = await decideSubject(svc, req, active, true);
+  if (!out) throw new Error("route: no outcome for a subject it may create");
+  return out;
+}
+
+/**
+ * routeSubject's loop. With `mayCreate` false (a queued re-decision) a subject without an
+ * instance is left alone: an erase that landed meanwhile stays an erase.
+ */
+async function decideSubject(
+  svc: RouterServices,
+  req: RouteRequest,
+  active: ActiveRules | undefined,
+  mayCreate: boolean,
+): Promise<RouteOutcome | undefined> {
   const rules = active ?? (await svc.rules.active());
   if (!rules) throw new NoRulesetError();
   const redis = routeCommands(svc.redis);
@@ -111,6 +126,7 @@ export async function routeSubject(
       if (result) return result;
       continue; // lost a compare-and-set race: read again
     }
+    if (!mayCreate) return undefined;
     // The last attempt creates even if yet another handover landed meanwhile (a storm of them
     // for one account), queueing a re-decision that picks that handover up.
     const last = attempt === MAX_ATTEMPTS - 1;
@@ -547,8 +563,14 @@ export async function redecideAccount(svc: RouterServices, accountId: string): P
     const raw = await svc.redis.hgetall(svc.keys.account.instance(accountId, subjects[subject]!));
     const inst = decodeInstance(raw);
     if (inst?.status !== "active") continue;
-    const out = await routeSubject(svc, { accountId, userId: inst.userId, input: inst.input });
-    if (out.rerouted) moved++;
+    // Never creates: an erase landing after the reads above must not be undone from them.
+    const out = await decideSubject(
+      svc,
+      { accountId, userId: inst.userId, input: inst.input },
+      undefined,
+      false,
+    );
+    if (out?.rerouted) moved++;
   }
   return moved;
 }
