@@ -9,7 +9,7 @@ import { createEdgeApp } from "./adapters/edge/app.js";
 import { parseEdgeConfig } from "./adapters/edge/config.js";
 import { createConsoleLogger } from "./adapters/edge/logger.js";
 import { requestIdFor } from "./http/app.js";
-import { DRAIN_AFTER_ANSWER_BYTES, DRAIN_BYTES, drain, MAX_BODY_BYTES } from "./http/body.js";
+import { DRAIN_OVERSIZED_BYTES, DRAIN_BYTES, drain, MAX_BODY_BYTES } from "./http/body.js";
 import type { AppEnv } from "./http/context.js";
 import { problemResponse } from "./http/errors.js";
 import type { RouterServices } from "./http/services.js";
@@ -59,8 +59,8 @@ export default {
     const declared = Number(request.headers.get("content-length") ?? 0);
     const waitsToSend = request.headers.get("expect")?.toLowerCase() === "100-continue";
     if (declared > MAX_BODY_BYTES && waitsToSend)
-      ctx.waitUntil(discardUnreadBody(request, DRAIN_AFTER_ANSWER_BYTES).catch(() => {}));
-    else await discardUnreadBody(request, declared > MAX_BODY_BYTES ? DRAIN_AFTER_ANSWER_BYTES : DRAIN_BYTES);
+      ctx.waitUntil(discardUnreadBody(request, DRAIN_OVERSIZED_BYTES).catch(() => {}));
+    else await discardUnreadBody(request, declared > MAX_BODY_BYTES ? DRAIN_OVERSIZED_BYTES : DRAIN_BYTES);
     return response;
   },
 };

@@ -18,11 +18,11 @@ export const MAX_RULESET_BODY_BYTES = 1024 * 1024;
  */
 export const DRAIN_BYTES = 2 * 1024 * 1024;
 /**
- * How much of an oversized body is drained once the answer has gone out (the edge's waitUntil):
- * nobody waits on it, and Cloudflare refuses request bodies over 100 MB on its own. Cancelling a
- * 5 MiB body at DRAIN_BYTES broke workerd's next request, even another client's, with a bare 503.
+ * How much of an oversized body the edge drains (declared over the limit: before its 413; found
+ * so while reading: after it, in waitUntil). Cloudflare refuses bodies over 100 MB on its own.
+ * Cancelling a 5 MiB body at DRAIN_BYTES broke workerd's next request, even another client's.
  */
-export const DRAIN_AFTER_ANSWER_BYTES = 128 * 1024 * 1024;
+export const DRAIN_OVERSIZED_BYTES = 128 * 1024 * 1024;
 
 /** The client disconnected while sending its body: nobody is left to read an answer. */
 export class BodyCutOff extends Error {
@@ -79,7 +79,7 @@ async function readCapped(c: Context, max: number): Promise<Uint8Array> {
     if (size > max) {
       // Answer now and drain after the answer where the runtime allows it; else drain first.
       const later = waitUntilOf(c);
-      if (later) later(drain(reader, size, DRAIN_AFTER_ANSWER_BYTES));
+      if (later) later(drain(reader, size, DRAIN_OVERSIZED_BYTES));
       else await drain(reader, size, max + DRAIN_BYTES);
       throw new ApiError("payload_too_large", `The body must be at most ${max} bytes`);
     }
