@@ -9,7 +9,7 @@ import { createEdgeApp } from "./adapters/edge/app.js";
 import { parseEdgeConfig } from "./adapters/edge/config.js";
 import { createConsoleLogger } from "./adapters/edge/logger.js";
 import { requestIdFor } from "./http/app.js";
-import { DRAIN_OVERSIZED_BYTES, DRAIN_BYTES, drain, MAX_BODY_BYTES } from "./http/body.js";
+import { DRAIN_BYTES, DRAIN_OVERSIZED_BYTES, drain, MAX_BODY_BYTES } from "./http/body.js";
 import type { AppEnv } from "./http/context.js";
 import { problemResponse } from "./http/errors.js";
 import type { RouterServices } from "./http/services.js";
