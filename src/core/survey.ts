@@ -60,11 +60,14 @@ export function buildAnswersSchema(survey: SurveyDefinition): AnswersSchema {
     .object(shape, { error: typeError("an object of answers") })
     .catchall(z.unknown().refine(() => false, { error: "unknown question" }));
   // zod skips an own "__proto__" key (JSON.parse creates one); refuse it like any unknown question.
+  // zod reads each question's answer as `answers[id]`: on a copy without a prototype, so that a
+  // question with id `toString` or `constructor` is not answered by what every object inherits.
   const answers = z.preprocess((value, ctx) => {
-    if (value !== null && typeof value === "object" && Object.hasOwn(value, "__proto__")) {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+    if (Object.hasOwn(value, "__proto__")) {
       ctx.addIssue({ code: "custom", path: ["__proto__"], message: "unknown question", input: value });
     }
-    return value;
+    return Object.assign(Object.create(null) as Record<string, unknown>, value);
   }, answersObject);
   return z.object({ answers }, { error: typeError("an object") }) as unknown as AnswersSchema;
 }

@@ -103,3 +103,29 @@ describe("survey definitions", () => {
     ]);
   });
 });
+
+describe("questions named like what every object inherits", () => {
+  const inherited = SurveySchema.parse({
+    questions: [
+      { id: "toString", label: "Notes", type: "text" },
+      { id: "constructor", label: "Builder", type: "boolean" },
+      { id: "valueOf", label: "Value", type: "number", required: true },
+    ],
+  });
+  const check = buildAnswersSchema(inherited);
+
+  it("treats an unanswered toString or constructor question as unanswered", () => {
+    const r = check.safeParse({ answers: { valueOf: 3 } });
+    expect(r.success).toBe(true);
+    if (r.success) expect(Object.keys(r.data.answers)).toEqual(["valueOf"]);
+  });
+
+  it("still requires a required one and checks the type of a given one", () => {
+    const missing = check.safeParse({ answers: {} });
+    expect(missing.success).toBe(false);
+    const wrong = check.safeParse({ answers: { valueOf: 1, toString: 5 } });
+    expect(wrong.success ? [] : wrong.error.issues.map((i) => i.path.join("."))).toEqual([
+      "answers.toString",
+    ]);
+  });
+});
