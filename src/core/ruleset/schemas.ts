@@ -96,8 +96,9 @@ const RouteParamsSchema = z.union([
   z.strictObject({
     experiment: Id,
     variants: z
-      .array(z.strictObject({ flow: Id, weight: z.number().positive() }))
+      .array(z.strictObject({ flow: Id, weight: z.number().positive().max(1_000_000) }))
       .min(1)
+      .max(100)
       .meta({ description: "a stable hash of experiment + subject picks a variant in proportion to weight" }),
   }),
 ]);

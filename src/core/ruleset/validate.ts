@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { RoutingRule } from "../decision/types.js";
+import { nextOf } from "../flow/transition.js";
 import { canonicalHandoverSchema } from "../handover/schema.js";
 import { buildAnswersSchema } from "../survey.js";
 import { checkConditions } from "./check-conditions.js";
@@ -278,6 +279,13 @@ function checkFlow(file: string, flow: FlowDefinition, facts: Facts, sink: Sink)
     if (s.type === "end" && s.next !== undefined)
       sink.warnings.push({ file, path: `${at}.next`, message: "an end step has no next" });
   });
+  const loop = immediateLoop(flow);
+  if (loop)
+    sink.problems.push({
+      file,
+      path: `$.steps[${flow.steps.findIndex((x) => x.id === loop[0])}]`,
+      message: `steps ${[...loop, loop[0]].join(" → ")} loop without a wait or task: an instance in it would run forever`,
+    });
   const lastStep = flow.steps[flow.steps.length - 1];
   if (lastStep && lastStep.type !== "end" && lastStep.type !== "branch" && lastStep.next === undefined)
     sink.warnings.push({
@@ -285,6 +293,43 @@ function checkFlow(file: string, flow: FlowDefinition, facts: Facts, sink: Sink)
       path: `$.steps[${flow.steps.length - 1}]`,
       message: "the last step is not an end step; the flow completes after it",
     });
+}
+
+/**
+ * A cycle of steps that move on by themselves (actions, branches), or undefined. A wait or a task
+ * in a loop lets time or a person pace it; without one the instance would loop as fast as jobs run.
+ */
+function immediateLoop(flow: FlowDefinition): string[] | undefined {
+  const byId = new Map(flow.steps.map((x) => [x.id, x]));
+  const successors = (id: string): string[] => {
+    const step = byId.get(id);
+    if (step?.type === "action") {
+      const next = nextOf(flow, step);
+      return next === undefined ? [] : [next];
+    }
+    if (step?.type === "branch") return [...step.branches.map((b) => b.next), step.otherwise];
+    return [];
+  };
+  const state = new Map<string, "open" | "done">();
+  const trail: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    if (state.get(id) === "open") return trail.slice(trail.indexOf(id));
+    if (state.has(id) || !byId.has(id)) return undefined;
+    state.set(id, "open");
+    trail.push(id);
+    for (const next of successors(id)) {
+      const loop = visit(next);
+      if (loop) return loop;
+    }
+    trail.pop();
+    state.set(id, "done");
+    return undefined;
+  };
+  for (const step of flow.steps) {
+    const loop = visit(step.id);
+    if (loop) return loop;
+  }
+  return undefined;
 }
 
 function checkRouting(

@@ -107,6 +107,33 @@ describe("validateRuleset", () => {
     );
   });
 
+  it("reports a loop of steps that never waits, and accepts one paced by a wait", async () => {
+    const looping = await problemsAfter((d) => {
+      d.files["flows/fast-track.json"].steps[0].next = "offer-help";
+      d.files["flows/fast-track.json"].steps[3].next = "welcome-email";
+    });
+    expect(looping.problems).toContainEqual({
+      file: "flows/fast-track.json",
+      path: "$.steps[0]",
+      message:
+        "steps welcome-email → offer-help → welcome-email loop without a wait or task: an instance in it would run forever",
+    });
+    const paced = await problemsAfter((d) => {
+      d.files["flows/fast-track.json"].steps[3].next = "settle-in";
+      d.files["flows/fast-track.json"].steps[1].next = "offer-help";
+    });
+    expect(paced.problems.filter((p) => p.message.includes("loop"))).toEqual([]);
+  });
+
+  it("refuses experiment weights past 1,000,000 (their sum must stay a number)", async () => {
+    const { problems } = await problemsAfter((d) => {
+      d.files["routing/40-survey.json"].rules[5].event.params.variants[0].weight = 1e308;
+    });
+    expect(problems.map((p) => `${p.file} ${p.path}`)).toContain(
+      "routing/40-survey.json $.rules[5].event.params.variants[0].weight",
+    );
+  });
+
   it("reports duplicate question, step and rule ids, and a flow whose id is not its file name", async () => {
     const { problems } = await problemsAfter((d) => {
       d.files["survey.json"].questions[1].id = "teamSize";
