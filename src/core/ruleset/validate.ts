@@ -47,6 +47,25 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 const KIND_DIRS = ["routing/", "flows/", "tests/", "handover-mappings/"] as const;
 
+/**
+ * How deep a rule file may nest: what RULES_DIR publishes must also fit the API's 64-level body
+ * limit inside `{ ruleset: { files: { <path>: … } } }`, or the API could never take it back.
+ */
+export const MAX_FILE_DEPTH = 56;
+
+/** The keys to the first value nested deeper than `max`, or undefined. Iterative: no recursion. */
+function deeperThan(root: unknown, max: number): PropertyKey[] | undefined {
+  const stack: { v: unknown; keys: PropertyKey[] }[] = [{ v: root, keys: [] }];
+  while (stack.length > 0) {
+    const { v, keys } = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (keys.length >= max) return keys;
+    for (const [k, child] of Object.entries(v))
+      stack.push({ v: child, keys: [...keys, Array.isArray(v) ? Number(k) : k] });
+  }
+  return undefined;
+}
+
 /** The files of a document, without `schema/` and without top-level `$schema` keys. */
 export function normalizeDocument(doc: unknown): { files: Record<string, unknown>; problems: RuleProblem[] } {
   if (!isObject(doc) || !isObject(doc.files))
@@ -96,6 +115,18 @@ export function analyzeRuleset(doc: unknown, options: ValidateOptions = {}): Rul
   const brokenFlows = new Set<string>();
   const flowFiles: { file: string; data: FlowDefinition }[] = [];
   for (const file of Object.keys(files)) {
+    const tooDeep = deeperThan(files[file], MAX_FILE_DEPTH);
+    if (tooDeep) {
+      problems.push({
+        file,
+        path: jsonPath(tooDeep),
+        message: `nested deeper than ${MAX_FILE_DEPTH} levels`,
+      });
+      // As for a file that failed its schema: what refers into it is not reported again.
+      if (file.startsWith("routing/")) routingBroken = true;
+      if (file.startsWith("flows/")) brokenFlows.add(file.slice("flows/".length, -".json".length));
+      continue;
+    }
     const extra = Object.entries(options.extraSchemas ?? {}).find(([prefix]) => file.startsWith(prefix));
     if (extra) parse(file, extra[1]);
     else if (file === "settings.json") settings = parse(file, SettingsSchema);

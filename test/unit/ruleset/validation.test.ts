@@ -125,6 +125,25 @@ describe("validateRuleset", () => {
     expect(paced.problems.filter((p) => p.message.includes("loop"))).toEqual([]);
   });
 
+  it("refuses a rule file nested deeper than the API could take back, and nothing else about it", async () => {
+    const { problems } = await problemsAfter((d) => {
+      let node: Record<string, unknown> = {
+        fact: "survey",
+        path: "$.teamSize",
+        operator: "greaterThan",
+        value: 1,
+      };
+      for (let i = 0; i < 30; i++) node = { all: [node] };
+      d.files["routing/40-survey.json"].rules[0].conditions = node;
+    });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({
+      file: "routing/40-survey.json",
+      message: "nested deeper than 56 levels",
+    });
+    expect(problems[0]?.path).toMatch(/^\$\.rules\[0\]\.conditions\.all\[0\]/);
+  });
+
   it("refuses experiment weights past 1,000,000 (their sum must stay a number)", async () => {
     const { problems } = await problemsAfter((d) => {
       d.files["routing/40-survey.json"].rules[5].event.params.variants[0].weight = 1e308;
