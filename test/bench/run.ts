@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { loadRulesetDocument } from "../../src/adapters/rules/load.js";
 import { readRulesDir } from "../../src/adapters/rules-dir.js";
+import { validateRuleset } from "../../src/core/ruleset/validate.js";
 import { startRedis } from "../support/redis-server.js";
 import { benchDecisions } from "./decision.js";
 import { benchHttp } from "./http.js";
@@ -152,6 +153,27 @@ try {
     printDecisions(
       await within(120_000, "decision bench", benchDecisions(loaded?.ok ? loaded.value.routing : undefined)),
     );
+    if (doc.ok) {
+      // The admin API validates on the event loop: how long one validate of a big ruleset holds it.
+      const many = Array.from({ length: 2_000 }, (_, i) => ({
+        name: `bench-${i}`,
+        priority: 1 + (i % 30),
+        conditions: {
+          all: [
+            { fact: "survey", path: "$.teamSize", operator: "equal", value: 100_000 - i },
+            { fact: "survey", path: "$.supportStyle", operator: "equal", value: "guided" },
+          ],
+        },
+        event: { type: "route", params: { flow: "fast-track" } },
+      }));
+      const started = performance.now();
+      const { problems } = validateRuleset({
+        files: { ...doc.value.files, "routing/90-bench.json": { rules: many } },
+      });
+      console.log(
+        `  validate the shipped rules + 2,000 more: ${Math.round(performance.now() - started)} ms (${problems.length} problems; it runs on the event loop)`,
+      );
+    }
   }
   if (wanted("flow")) await optional("flow.ts", "benchFlow", (fn) => fn(redis.url));
   if (wanted("edge")) await optional("edge.ts", "benchEdge", (fn) => fn());

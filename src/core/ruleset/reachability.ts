@@ -1,19 +1,34 @@
 import type { ConditionNode, RoutingRule } from "../decision/types.js";
 import { canonicalJson } from "./hash.js";
 
-/** The conjuncts of a condition: an `all`'s children, otherwise the condition itself. */
-function conjuncts(node: ConditionNode): Set<string> {
-  const parts = "all" in node ? node.all : [node];
-  return new Set(parts.map(canonicalJson));
+/** A condition in canonical text, once: the whole, its conjuncts, and what implying it takes. */
+interface Shape {
+  readonly whole: string;
+  /** An `all`'s children, otherwise the condition itself. */
+  readonly conjuncts: ReadonlySet<string>;
+  /** `all`: every one of these; `any`: some one; otherwise: this one. */
+  readonly needs: "every" | "some";
+  readonly parts: readonly string[];
+}
+
+function shapeOf(node: ConditionNode): Shape {
+  const whole = canonicalJson(node);
+  const children = "all" in node ? node.all.map(canonicalJson) : [whole];
+  if ("any" in node)
+    return { whole, conjuncts: new Set(children), needs: "some", parts: node.any.map(canonicalJson) };
+  return { whole, conjuncts: new Set(children), needs: "every", parts: children };
+}
+
+function implies(later: Shape, earlier: Shape): boolean {
+  if (later.whole === earlier.whole) return true;
+  return earlier.needs === "every"
+    ? earlier.parts.every((c) => later.conjuncts.has(c))
+    : earlier.parts.some((c) => later.conjuncts.has(c));
 }
 
 /** True when `later` evidently implies `earlier`: same conditions, a superset of its `all`, or one of its `any` arms. */
 export function evidentlyImplies(later: ConditionNode, earlier: ConditionNode): boolean {
-  if (canonicalJson(later) === canonicalJson(earlier)) return true;
-  const have = conjuncts(later);
-  if ("all" in earlier) return earlier.all.every((c) => have.has(canonicalJson(c)));
-  if ("any" in earlier) return earlier.any.some((c) => have.has(canonicalJson(c)));
-  return have.has(canonicalJson(earlier));
+  return implies(shapeOf(later), shapeOf(earlier));
 }
 
 /** Orders rules as the decider tries them: priority high→low, then file path, then position. */
@@ -25,10 +40,18 @@ export function byPrecedence(a: RoutingRule, b: RoutingRule): number {
 export function findShadowedRules(
   rules: readonly RoutingRule[],
 ): { rule: RoutingRule; shadowedBy: RoutingRule }[] {
+  // Each condition is put in canonical text once: comparing pairs is then set lookups only
+  // (2,000 rules took 15 s when every pair re-serialised both sides).
+  const shapes = rules.map((r) => shapeOf(r.conditions));
   const out: { rule: RoutingRule; shadowedBy: RoutingRule }[] = [];
   rules.forEach((rule, i) => {
-    const by = rules.slice(0, i).find((earlier) => evidentlyImplies(rule.conditions, earlier.conditions));
-    if (by) out.push({ rule, shadowedBy: by });
+    const later = shapes[i]!;
+    for (let j = 0; j < i; j++) {
+      if (implies(later, shapes[j]!)) {
+        out.push({ rule, shadowedBy: rules[j]! });
+        return;
+      }
+    }
   });
   return out;
 }
