@@ -75,13 +75,18 @@ export function surveyShape(survey: SurveyDefinition): Shape {
 }
 
 /** Every fact a rule may name, with its shape. */
-export function factShapes(survey: SurveyDefinition, tierIds: readonly string[]): ReadonlyMap<string, Shape> {
+export function factShapes(
+  /** Undefined when survey.json is broken: any survey path passes, the other facts are still checked. */
+  survey: SurveyDefinition | undefined,
+  /** Undefined when settings.json names no tiers: any revenue tier passes. */
+  tierIds: readonly string[] | undefined,
+): ReadonlyMap<string, Shape> {
   const account =
     ACCOUNT_SHAPE.kind === "object"
-      ? obj({ ...ACCOUNT_SHAPE.fields, revenueTier: oneOf([...tierIds, "unknown"]) })
+      ? obj({ ...ACCOUNT_SHAPE.fields, revenueTier: tierIds ? oneOf([...tierIds, "unknown"]) : str })
       : ACCOUNT_SHAPE;
   return new Map<string, Shape>([
-    ["survey", surveyShape(survey)],
+    ["survey", survey ? surveyShape(survey) : { kind: "any" }],
     ["handover", HANDOVER_SHAPE],
     ["account", account],
     ["user", USER_SHAPE],

@@ -186,7 +186,9 @@ export function analyzeRuleset(doc: unknown, options: ValidateOptions = {}): Rul
   // A settings.json broken elsewhere (say an fx rate) still names its tiers: the routing rules'
   // facts are checked against them rather than not at all.
   const tierIds = settings ? settings.revenueTiers.map((t) => t.id) : salvageTierIds(files["settings.json"]);
-  const facts = survey && tierIds ? factShapes(survey, tierIds) : undefined;
+  // A broken survey.json (or tier list) is reported once, and the rules' other facts are still
+  // checked: every problem at once, not in rounds.
+  const facts = factShapes(survey, tierIds);
   const sink = { problems, warnings };
   for (const { file, data } of flowFiles) checkFlow(file, data, facts, sink);
 

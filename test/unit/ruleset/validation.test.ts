@@ -144,6 +144,25 @@ describe("validateRuleset", () => {
     expect(problems[0]?.path).toMatch(/^\$\.rules\[0\]\.conditions\.all\[0\]/);
   });
 
+  it("still checks the rules' other facts when survey.json is broken", async () => {
+    const { problems } = await problemsAfter((d) => {
+      delete d.files["survey.json"].questions[1].label;
+      d.files["routing/10-compliance.json"].rules[0].conditions = {
+        all: [
+          { fact: "weather", operator: "equal", value: "sunny" },
+          { fact: "account", path: "$.nope", operator: "equal", value: 1 },
+          { fact: "survey", path: "$.anything", operator: "equal", value: 1 },
+        ],
+      };
+    });
+    const at = problems.map((p) => `${p.file} ${p.path}`);
+    expect(at).toContain("survey.json $.questions[1].label");
+    expect(at).toContain("routing/10-compliance.json $.rules[0].conditions.all[0].fact");
+    expect(at).toContain("routing/10-compliance.json $.rules[0].conditions.all[1].path");
+    // Survey paths cannot be judged against a broken survey: not reported.
+    expect(at).not.toContain("routing/10-compliance.json $.rules[0].conditions.all[2].path");
+  });
+
   it("refuses experiment weights past 1,000,000 (their sum must stay a number)", async () => {
     const { problems } = await problemsAfter((d) => {
       d.files["routing/40-survey.json"].rules[5].event.params.variants[0].weight = 1e308;
