@@ -8,6 +8,7 @@ import {
   outboundQueueName,
 } from "../adapters/queue/flow-queue.js";
 import { type Relay, startRelay } from "../adapters/queue/relay.js";
+import { GONE } from "./processors/step-enter.js";
 import { connectRedis, createRedis, type RedisTarget } from "../adapters/redis/connect.js";
 import type { FlowStoreDeps } from "../adapters/redis/flow-store.js";
 import type { Keys } from "../adapters/redis/keys.js";
@@ -158,6 +159,9 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
       // commit left in the outbox may never have been relayed, so relay the account now rather than
       // wait for the paced sweep to reach it (an empty outbox costs one read).
       if (/^(stale|skipped:stale)/.test(outcome)) wake(job.data.accountId);
+      // The instance was erased while the job ran (an erase cannot remove an active job): its
+      // record would keep naming the account for a day (removeOnComplete).
+      if (outcome === GONE) job.remove().catch(() => {});
     });
     w.on("failed", (job, e) => {
       const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) : true;

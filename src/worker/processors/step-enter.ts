@@ -6,6 +6,9 @@ import type { Processor, WorkerContext } from "../context.js";
 
 type ActionStep = Extract<FlowStep, { type: "action" }>;
 
+/** The outcome of a job whose instance no longer exists (erased): its record is removed too. */
+export const GONE = "skipped:unknown_instance";
+
 /** Default retries of an action without its own `retries`. */
 const DEFAULT_RETRIES = 3;
 
@@ -16,7 +19,8 @@ const DEFAULT_RETRIES = 3;
 export const processStepEnter: Processor<"step.enter"> = async (job, ctx) => {
   const d = job.data;
   const s = await loadInstance(ctx.store, d.accountId, d.instanceId);
-  if (s?.status !== "active" || stepRevOf(s) !== d.rev || s.stepId !== d.stepId) return "stale";
+  if (!s) return GONE;
+  if (s.status !== "active" || stepRevOf(s) !== d.rev || s.stepId !== d.stepId) return "stale";
   const flow = await ctx.store.rules.flow(s.flowId, s.flowVersion);
   const step = flow?.steps.find((x) => x.id === d.stepId);
   if (!step) return "stale";
