@@ -8,7 +8,6 @@ import {
   outboundQueueName,
 } from "../adapters/queue/flow-queue.js";
 import { type Relay, startRelay } from "../adapters/queue/relay.js";
-import { GONE } from "./processors/step-enter.js";
 import { connectRedis, createRedis, type RedisTarget } from "../adapters/redis/connect.js";
 import type { FlowStoreDeps } from "../adapters/redis/flow-store.js";
 import type { Keys } from "../adapters/redis/keys.js";
@@ -18,7 +17,7 @@ import type { RouterServices } from "../http/services.js";
 import type { WorkerContext } from "./context.js";
 import { processRedecide } from "./processors/account-redecide.js";
 import { processNotify } from "./processors/notify.js";
-import { processStepEnter } from "./processors/step-enter.js";
+import { GONE, processStepEnter } from "./processors/step-enter.js";
 import { processStepTimer } from "./processors/step-timer.js";
 
 /** How long active jobs may run on after a shutdown stops taking new ones: past a call out's 5 s timeout. */
