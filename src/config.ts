@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseWebhookSecrets } from "./core/signing/standard-webhooks.js";
 
 /** Every environment variable the service reads (CONTRACT.md "Environment"), parsed by one schema. */
 
@@ -55,6 +56,17 @@ const hostList = commaList.transform((hosts, ctx) => {
   return out;
 });
 
+/** A browser origin: scheme, host and port, nothing else (no credentials, path, query). */
+function isOrigin(s: string): boolean {
+  if (!/^https?:\/\/[^/\s]+$/.test(s)) return false;
+  try {
+    const u = new URL(s);
+    return u.hostname !== "" && u.username === "" && u.password === "";
+  } catch {
+    return false; // a bad host or a port past 65535
+  }
+}
+
 const redisUrl = z.string().transform((s, ctx) => {
   const parts = s
     .split(",")
@@ -71,7 +83,8 @@ const redisUrl = z.string().transform((s, ctx) => {
     try {
       u = new URL(normalised);
     } catch {
-      ctx.addIssue({ code: "custom", message: `"${raw.replace(/\/\/[^@]*@/, "//***@")}" is not a URL` });
+      // Everything up to the last "@" before the host is credentials (a password may hold "@").
+      ctx.addIssue({ code: "custom", message: `"${raw.replace(/\/\/[^/]*@/, "//***@")}" is not a URL` });
       return z.NEVER;
     }
     if (u.protocol !== "redis:" && u.protocol !== "rediss:") {
@@ -82,15 +95,37 @@ const redisUrl = z.string().transform((s, ctx) => {
       ctx.addIssue({ code: "custom", message: "has no host" });
       return z.NEVER;
     }
+    // ioredis falls back to database 0 when the path is not a number or SELECT fails: a typo would
+    // put this deployment's data into another tenant's database.
+    if (u.pathname.length > 1 && !/^\/\d{1,5}$/.test(u.pathname)) {
+      ctx.addIssue({
+        code: "custom",
+        message: "names a database that is not a number (redis://host:6379/0)",
+      });
+      return z.NEVER;
+    }
+    if (urls.length > 0 && new URL(urls[0]!).protocol !== u.protocol) {
+      ctx.addIssue({ code: "custom", message: "mixes redis:// and rediss:// nodes" });
+      return z.NEVER;
+    }
     urls.push(normalised);
   }
   return { urls, cluster: urls.length > 1 || s.trim().startsWith("redis+cluster://") };
 });
 
 /** Standard Webhooks secrets: a space list (the spec's own separator); commas are accepted too. */
-const whsecList = list(/[\s,]+/).pipe(
-  z.array(z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be whsec_<base64>")).min(1),
-);
+const whsecList = list(/[\s,]+/)
+  .pipe(z.array(z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be whsec_<base64>")).min(1))
+  // The signer's own check (valid base64, a 24–64 byte key) at start: a secret that passed only the
+  // pattern made every signed request a 401 and every outbound call fail, with /readyz green.
+  .superRefine((secrets, ctx) => {
+    const parsed = parseWebhookSecrets(secrets.join(" "));
+    if (!parsed.ok)
+      ctx.addIssue({
+        code: "custom",
+        message: `${parsed.error.message}${secrets.length > 1 ? ` (secret ${parsed.error.index + 1})` : ""}`,
+      });
+  });
 
 /** Bearer tokens: a comma list (rotation); any length is accepted, short ones are warned about. */
 const tokenList = commaList.pipe(z.array(z.string()).min(1, "holds no value"));
@@ -118,7 +153,9 @@ const envSchema = z.object({
   CORS_ORIGINS: commaList
     // A browser's Origin never ends in "/", so "https://app.example.com/" means that origin.
     .transform((origins) => origins.map((o) => o.replace(/\/$/, "")))
-    .pipe(z.array(z.string().regex(/^https?:\/\/[^/]+$/, "must be origins like https://app.example.com")))
+    .pipe(z.array(z.string().refine(isOrigin, "must be origins like https://app.example.com")))
+    // As browsers send it: lower case, no default port.
+    .transform((origins) => origins.map((o) => new URL(o).origin))
     .default([]),
   RATE_LIMIT_PER_MINUTE: intIn(0, 10_000_000).default(0),
   LOG_LEVEL: z

@@ -12,7 +12,13 @@ import { createLogger } from "./adapters/logger.js";
 import { createMetrics } from "./adapters/metrics.js";
 import { answerClientErrors } from "./adapters/node/client-error.js";
 import { drainableServer, type HttpDrain } from "./adapters/node/drain.js";
-import { connectRedis, createRedis, evictionPolicy, type RedisTarget } from "./adapters/redis/connect.js";
+import {
+  connectRedis,
+  createRedis,
+  evictionPolicy,
+  missingDatabase,
+  type RedisTarget,
+} from "./adapters/redis/connect.js";
 import { keys as buildKeys } from "./adapters/redis/keys.js";
 import { resolveLocalRedis } from "./adapters/redis/local-server.js";
 import { loadRulesetDocument } from "./adapters/rules/load.js";
@@ -207,6 +213,8 @@ async function main(): Promise<void> {
       logger.error({ err: (e as Error).message, waitedS }, "Redis does not answer yet; still waiting for it");
     }
   }
+  const noDatabase = await missingDatabase(redis, target);
+  if (noDatabase) fail(`configuration error: REDIS_URL ${noDatabase}`);
   const policy = await evictionPolicy(redis);
   if (policy && policy !== "noeviction") {
     logger.warn(

@@ -85,6 +85,11 @@ describe("bad configuration stops the start with one line", () => {
     expectOneLine(run, new RegExp(`^configuration error: ${variable} `));
   });
 
+  it("names REDIS_URL when it names a database the server does not have (not database 0 instead)", async () => {
+    const run = await runToExit({ ...base(), REDIS_URL: `${inject("redisUrl")}/99` });
+    expectOneLine(run, /^configuration error: REDIS_URL names database 99/);
+  });
+
   it("refuses an unknown --role with one line", async () => {
     const p = await spawnEntry(base(), { args: ["--role=both"] });
     const { code } = await p.exited;

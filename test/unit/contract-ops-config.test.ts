@@ -4,8 +4,8 @@ import { parseConfig } from "../../src/config.js";
 const SECRETS = {
   ROUTER_API_TOKEN: "api-token-0123456789",
   ROUTER_ADMIN_TOKEN: "admin-token-0123456789",
-  HANDOVER_WEBHOOK_SECRET: "whsec_aGVsbG8=",
-  OUTBOUND_WEBHOOK_SECRET: "whsec_d29ybGQ=",
+  HANDOVER_WEBHOOK_SECRET: "whsec_aGFuZG92ZXItc2VjcmV0LTAxMjM0NTY3ODk=",
+  OUTBOUND_WEBHOOK_SECRET: "whsec_b3V0Ym91bmQtc2VjcmV0LTAxMjM0NTY3ODk=",
 };
 
 function config(env: Record<string, string>) {
@@ -81,11 +81,16 @@ describe("environment parsing (CONTRACT.md Running it)", () => {
 
   it("accepts a space list of whsec_ secrets, the first signing outbound", () => {
     const c = config({
-      HANDOVER_WEBHOOK_SECRET: "whsec_aGVsbG8= whsec_d29ybGQ=",
-      OUTBOUND_WEBHOOK_SECRET: "whsec_b25l whsec_dHdv",
+      HANDOVER_WEBHOOK_SECRET:
+        "whsec_aGFuZG92ZXItc2VjcmV0LTAxMjM0NTY3ODk= whsec_b3V0Ym91bmQtc2VjcmV0LTAxMjM0NTY3ODk=",
+      OUTBOUND_WEBHOOK_SECRET:
+        "whsec_Zmlyc3Qtb3V0Ym91bmQtc2VjcmV0LTAxMjM= whsec_c2Vjb25kLW91dGJvdW5kLXNlY3JldC0wMTI=",
     });
-    expect(c.handoverSecrets).toEqual(["whsec_aGVsbG8=", "whsec_d29ybGQ="]);
-    expect(c.outboundSecrets[0]).toBe("whsec_b25l");
+    expect(c.handoverSecrets).toEqual([
+      "whsec_aGFuZG92ZXItc2VjcmV0LTAxMjM0NTY3ODk=",
+      "whsec_b3V0Ym91bmQtc2VjcmV0LTAxMjM0NTY3ODk=",
+    ]);
+    expect(c.outboundSecrets[0]).toBe("whsec_Zmlyc3Qtb3V0Ym91bmQtc2VjcmV0LTAxMjM=");
   });
 
   it("reads a comma list of redis:// nodes as a Redis Cluster and one URL as a single node", () => {
@@ -136,6 +141,18 @@ describe("environment parsing (CONTRACT.md Running it)", () => {
     ["DECISION_TTL_DAYS", { DECISION_TTL_DAYS: "0" }],
     ["DECISION_TTL_DAYS", { DECISION_TTL_DAYS: "thirty" }],
     ["HANDOVER_WEBHOOK_SECRET", { HANDOVER_WEBHOOK_SECRET: "not-a-whsec" }],
+    ["HANDOVER_WEBHOOK_SECRET", { HANDOVER_WEBHOOK_SECRET: "whsec_abcde" }],
+    ["HANDOVER_WEBHOOK_SECRET", { HANDOVER_WEBHOOK_SECRET: "whsec_ab=cd" }],
+    ["HANDOVER_WEBHOOK_SECRET", { HANDOVER_WEBHOOK_SECRET: "whsec_AA==" }],
+    [
+      "OUTBOUND_WEBHOOK_SECRET",
+      { OUTBOUND_WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_AA==" },
+    ],
+    ["REDIS_URL", { REDIS_URL: "redis://h:6379/abc" }],
+    ["REDIS_URL", { REDIS_URL: "redis://a:6379,rediss://b:6379" }],
+    ["CORS_ORIGINS", { CORS_ORIGINS: "https://a b.com" }],
+    ["CORS_ORIGINS", { CORS_ORIGINS: "https://a.example.com:99999" }],
+    ["CORS_ORIGINS", { CORS_ORIGINS: "https://u:p@a.example.com" }],
     ["SALESFORCE_ORG_IDS", { SALESFORCE_ORG_IDS: "00D000000000001", SALESFORCE_TOKEN: "sf-token-123" }],
     ["SALESFORCE_TOKEN", { SALESFORCE_ORG_IDS: "00D000000000001AAA" }],
     ["CORS_ORIGINS", { CORS_ORIGINS: "*" }],
@@ -147,10 +164,20 @@ describe("environment parsing (CONTRACT.md Running it)", () => {
     expect(e.message).not.toContain("\n");
   });
 
-  it("never echoes a password from REDIS_URL in its error", () => {
-    const e = error({ REDIS_URL: "redis://user:hunter2-secret@h:notaport" });
-    expect(e.variable).toBe("REDIS_URL");
-    expect(e.message).not.toContain("hunter2-secret");
+  it.each(["redis://user:hunter2-secret@h:notaport", "redis://admin:Pa@ssW0rdSecret@10.0.0.5:63790x"])(
+    "never echoes a password from REDIS_URL in its error (%#)",
+    (url) => {
+      const e = error({ REDIS_URL: url });
+      expect(e.variable).toBe("REDIS_URL");
+      expect(e.message).not.toMatch(/hunter2|ssW0rd/);
+    },
+  );
+
+  it("keeps a database number and normalises CORS origins as browsers send them", () => {
+    expect(config({ REDIS_URL: "redis://h:6379/3" }).redis?.urls).toEqual(["redis://h:6379/3"]);
+    expect(
+      config({ CORS_ORIGINS: "https://App.Example.com:443, http://localhost:3000" }).corsOrigins,
+    ).toEqual(["https://app.example.com", "http://localhost:3000"]);
   });
 
   it("requires every secret in production when nothing is generated", () => {

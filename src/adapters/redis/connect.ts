@@ -72,6 +72,22 @@ function newClient(target: RedisTarget, role: ConnectionRole): RedisClient {
   return new Redis({ ...options, port: Number(first.port || 6379), host: first.hostname } as never);
 }
 
+/**
+ * Why the URL's database cannot be used, or undefined. ioredis carries on in database 0 when its
+ * SELECT fails, so a number past the server's `databases` would put the data in another database.
+ */
+export async function missingDatabase(client: RedisClient, target: RedisTarget): Promise<string | undefined> {
+  if (target.cluster) return undefined;
+  const db = Number(new URL(target.urls[0]!).pathname.slice(1) || 0);
+  if (db === 0) return undefined;
+  try {
+    await (client as Redis).select(db);
+    return undefined;
+  } catch (e) {
+    return `names database ${db}, which this Redis does not have (${(e as Error).message})`;
+  }
+}
+
 /** Connects and waits until the client is ready, or throws after `timeoutMs`. */
 export async function connectRedis(client: RedisClient, timeoutMs = 5000): Promise<void> {
   if (client.status === "ready") return;
