@@ -3,6 +3,7 @@ import type { Metrics } from "./adapters/metrics.js";
 import { removeAccountJobs } from "./adapters/queue/erase.js";
 import { createFlowQueue, DEFAULT_QUEUE_NAME, outboundQueueName } from "./adapters/queue/flow-queue.js";
 import { connectRedis, createRedis, type RedisClient, type RedisTarget } from "./adapters/redis/connect.js";
+import { readJobOutcomes } from "./adapters/redis/job-outcomes.js";
 import type { Keys } from "./adapters/redis/keys.js";
 import { migrateGlobalKeys } from "./adapters/redis/migrate-global-keys.js";
 import { formatProblems } from "./adapters/rules/load.js";
@@ -184,6 +185,7 @@ export async function startNode(opts: NodeOptions): Promise<NodeHandle> {
       for (const [state, n] of Object.entries(counts)) depth[state] = (depth[state] ?? 0) + n;
     }
     for (const [state, n] of Object.entries(depth)) metrics.queueDepth.set({ state }, n);
+    metrics.setClusterJobs(await readJobOutcomes(redis, keys.global.jobOutcomes));
   };
   const endpoints = withOpenApi(
     [

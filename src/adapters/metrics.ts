@@ -35,6 +35,12 @@ export function createMetrics() {
     labelNames: ["kind", "outcome"] as const,
     registers: [registry],
   });
+  const allWorkersJobs = new Counter({
+    name: "router_cluster_jobs_total",
+    help: "Step jobs by kind and outcome, summed over every worker process sharing this Redis",
+    labelNames: ["kind", "outcome"] as const,
+    registers: [registry],
+  });
   const stepSeconds = new Histogram({
     name: "router_step_duration_seconds",
     help: "Time from entering a step to leaving it",
@@ -58,6 +64,11 @@ export function createMetrics() {
     telemetry,
     redisUp,
     queueDepth,
+    /** Sets `router_cluster_jobs_total` from the shared tally (read at scrape time). */
+    setClusterJobs(rows: readonly { kind: string; outcome: string; n: number }[]) {
+      allWorkersJobs.reset();
+      for (const { kind, outcome, n } of rows) allWorkersJobs.inc({ kind, outcome }, n);
+    },
     observe(route: string, method: string, status: number, seconds: number) {
       requests.inc({ route, method, status: String(status) });
       latency.observe({ route, method }, seconds);

@@ -10,6 +10,7 @@ import {
 import { type Relay, startRelay } from "../adapters/queue/relay.js";
 import { connectRedis, createRedis, type RedisTarget } from "../adapters/redis/connect.js";
 import type { FlowStoreDeps } from "../adapters/redis/flow-store.js";
+import { tallyJobOutcomes } from "../adapters/redis/job-outcomes.js";
 import type { Keys } from "../adapters/redis/keys.js";
 import type { Clock, Logger, Telemetry } from "../core/ports.js";
 import type { RulesRuntime } from "../core/rules-runtime.js";
@@ -150,10 +151,15 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
       ...workerOptions,
     },
   );
+  const tally = tallyJobOutcomes(redis, opts.keys.global.jobOutcomes);
+  const jobOutcome = (kind: string, outcome: Parameters<typeof opts.telemetry.job>[1]) => {
+    opts.telemetry.job(kind, outcome);
+    tally.count(kind, outcome);
+  };
   for (const w of [worker, outboundWorker]) {
     w.on("completed", (job, result) => {
       const outcome = typeof result === "string" ? result : "";
-      opts.telemetry.job(job.name, /^(stale|skipped)/.test(outcome) ? "skipped" : "completed");
+      jobOutcome(job.name, /^(stale|skipped)/.test(outcome) ? "skipped" : "completed");
       // A stale step job is often one that a crashed worker had already committed: the intents that
       // commit left in the outbox may never have been relayed, so relay the account now rather than
       // wait for the paced sweep to reach it (an empty outbox costs one read).
@@ -164,7 +170,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
     });
     w.on("failed", (job, e) => {
       const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) : true;
-      opts.telemetry.job(job?.name ?? "unknown", final ? "failed" : "retried");
+      jobOutcome(job?.name ?? "unknown", final ? "failed" : "retried");
       opts.logger.warn(
         { job: job?.id, kind: job?.name, attempt: job?.attemptsMade, err: e.message },
         "flow job failed",
@@ -201,6 +207,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
       const left = Math.max(0, JOB_GRACE_MS - (Date.now() - stoppedAt));
       await Promise.race([drained, new Promise<void>((r) => setTimeout(r, left).unref())]);
       await relay?.close();
+      await Promise.race([tally.close(), new Promise<void>((r) => setTimeout(r, 500).unref())]);
       await Promise.all([queue.close(), outboundQueue.close()]);
       for (const c of [redis, queueConn, workerConn, outboundConn]) c.disconnect();
     },

@@ -59,6 +59,8 @@ export function keys(prefix = "or:") {
       recentDecisions: `${g}:recent-decisions`,
       /** String with TTL: per-token rate-limit counter for one minute window. */
       rateLimit: (tokenId: string, windowStart: number) => `${g}:rl:${tokenId}:${windowStart}`,
+      /** Hash: job outcomes of every worker process (`kind|outcome` → count), for /metrics. */
+      jobOutcomes: `${g}:metrics:jobs`,
       /** Stream: the analytics log. */
       analytics: `${g}:analytics`,
       /** Sorted set: `<accountId>|<instanceId>` scored by the current step's due time (stuck list). */
