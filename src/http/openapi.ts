@@ -33,8 +33,10 @@ export function buildOpenApiDocument<S>(endpoints: readonly Endpoint<S>[], versi
   for (const e of endpoints) {
     if (!e.openapi) continue;
     const path = e.path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
+    // Pages that check the admin token themselves (console, queue board) declare it in `security`.
     const security =
-      e.scopes.length === 0 ? [] : e.scopes.includes("admin") ? [{ adminToken: [] }] : [{ apiToken: [] }];
+      e.openapi.security ??
+      (e.scopes.length === 0 ? [] : e.scopes.includes("admin") ? [{ adminToken: [] }] : [{ apiToken: [] }]);
     const errorResponses: Record<string, { description: string; content: typeof problemContent }> = {};
     const add = (status: number, description: string) => {
       if (!(String(status) in (e.openapi?.responses ?? {})))
@@ -89,6 +91,11 @@ export function openApiEndpoint<S>(getEndpoints: () => readonly Endpoint<S>[], v
     path: "/openapi.json",
     scopes: [],
     noServices: true,
+    openapi: {
+      tags: ["docs"],
+      summary: "This OpenAPI 3.1 document, generated from the zod schemas that validate",
+      responses: { 200: { description: "the document", content: { "application/json": { schema: {} } } } },
+    },
     handler: (c) => {
       cached ??= JSON.stringify(buildOpenApiDocument(getEndpoints(), version));
       return c.body(cached, 200, { "content-type": "application/json; charset=utf-8" });

@@ -51,6 +51,21 @@ describe("GET /openapi.json", () => {
     expect(doc.paths["/v1/route"]?.post).toBeDefined();
   });
 
+  it("lists the documents, pages and boards it serves, with the admin token where they need it", async () => {
+    const doc = (await (await t.app.request("/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { security?: unknown[]; responses?: Record<string, unknown> }>>;
+    };
+    for (const path of ["/openapi.json", "/docs", "/metrics", "/console", "/admin/queues"])
+      expect(doc.paths[path]?.get, path).toBeDefined();
+    for (const path of ["/console", "/admin/queues"]) {
+      expect(doc.paths[path]?.get?.security).toEqual([{ adminToken: [] }]);
+      expect(Object.keys(doc.paths[path]?.get?.responses ?? {})).toEqual(
+        expect.arrayContaining(["401", "403"]),
+      );
+    }
+    expect(doc.paths["/docs"]?.get?.security).toEqual([]);
+  });
+
   it("documents the problem+json errors of /v1/route", async () => {
     const doc = (await (await t.app.request("/openapi.json")).json()) as {
       paths: Record<string, { post?: { responses: Record<string, { content?: Record<string, unknown> }> } }>;

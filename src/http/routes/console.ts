@@ -102,7 +102,14 @@ export function consoleEndpoints(
   const pageDoc = {
     tags: ["console"],
     summary: "The ops console (HTML; it asks for the admin token and calls /v1/admin/* with it)",
-    responses: { 200: { description: "the console page" } },
+    description:
+      "The admin token as a bearer token, or as the password of HTTP Basic auth (a browser asks for it).",
+    security: [{ adminToken: [] }],
+    responses: {
+      200: { description: "the console page" },
+      401: { description: "missing or unknown token" },
+      403: { description: "a token of another scope" },
+    },
   };
   return [
     { method: "GET", path: "/console", scopes: [], noServices: true, openapi: pageDoc, handler: page },

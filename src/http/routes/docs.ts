@@ -38,6 +38,11 @@ export function docsEndpoints<S>(): Endpoint<S>[] {
       path: "/docs",
       scopes: [],
       noServices: true,
+      openapi: {
+        tags: ["docs"],
+        summary: "The rendered API reference (HTML; its assets are served here, not from a CDN)",
+        responses: { 200: { description: "the reference page" } },
+      },
       handler: (c) => c.html(PAGE, 200, { "content-security-policy": CSP }),
     },
     {

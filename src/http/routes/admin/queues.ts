@@ -42,8 +42,27 @@ export function queueBoardEndpoints<S>(queues: readonly Queue[], config: HttpCon
     }
     return asProblem(await board.fetch(request));
   };
+  const doc = {
+    tags: ["ops"],
+    summary: "The queue board (bull-board) over the flow and notification queues",
+    description:
+      "The admin token as a bearer token, or as the password of HTTP Basic auth (a browser asks for it). The board's own pages and API live under /admin/queues/.",
+    security: [{ adminToken: [] }],
+    responses: {
+      200: { description: "the board page" },
+      401: { description: "missing or unknown token" },
+      403: { description: "a token of another scope" },
+    },
+  };
   return (["GET", "POST", "PUT", "DELETE"] as const).flatMap((method) => [
-    { method, path: BASE, scopes: [], noServices: true, handler },
+    {
+      method,
+      path: BASE,
+      scopes: [],
+      noServices: true,
+      handler,
+      ...(method === "GET" ? { openapi: doc } : {}),
+    },
     { method, path: `${BASE}/*`, scopes: [], noServices: true, handler },
   ]);
 }
