@@ -229,6 +229,10 @@ export interface Config {
   };
 }
 
+/** NODE_ENV names production whatever its case (`Production` must not generate secrets). */
+export const isProduction = (nodeEnv: string | undefined): boolean =>
+  nodeEnv?.trim().toLowerCase() === "production";
+
 export type ConfigError = { readonly variable: string; readonly message: string };
 
 /**
@@ -252,7 +256,7 @@ export function parseConfig(
     return { ok: false, error: { variable, message: issue?.message ?? "is invalid" } };
   }
   const env = parsed.data;
-  const production = env.NODE_ENV === "production";
+  const production = isProduction(env.NODE_ENV);
   const secret = (name: (typeof GENERATED_SECRETS)[number], value: string[] | undefined) => {
     if (value && value.length > 0) return value;
     const g = generated[name];

@@ -24,7 +24,7 @@ import { resolveLocalRedis } from "./adapters/redis/local-server.js";
 import { loadRulesetDocument } from "./adapters/rules/load.js";
 import { readRulesDir } from "./adapters/rules-dir.js";
 import { loadOrCreateSecrets } from "./adapters/secrets-file.js";
-import { type Config, GENERATED_SECRETS, parseConfig } from "./config.js";
+import { type Config, GENERATED_SECRETS, isProduction, parseConfig } from "./config.js";
 import { bootingFetch } from "./http/booting.js";
 import { startNode } from "./node-app.js";
 
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   if (!["api", "worker", "all"].includes(roleArg))
     fail(`--role must be api, worker or all (got "${roleArg}")`);
   const role = roleArg as "api" | "worker" | "all";
-  const production = process.env.NODE_ENV === "production";
+  const production = isProduction(process.env.NODE_ENV);
   // Everything but the secrets is checked before anything is generated or written to .data.
   const placeholders = production
     ? {}

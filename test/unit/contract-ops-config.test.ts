@@ -180,9 +180,12 @@ describe("environment parsing (CONTRACT.md Running it)", () => {
     ).toEqual(["https://app.example.com", "http://localhost:3000"]);
   });
 
-  it("requires every secret in production when nothing is generated", () => {
-    const r = parseConfig({ NODE_ENV: "production" });
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error.variable).toBe("ROUTER_API_TOKEN");
-  });
+  it.each(["production", "Production", " PRODUCTION "])(
+    "requires every secret when NODE_ENV is %j and nothing is generated",
+    (nodeEnv) => {
+      const r = parseConfig({ NODE_ENV: nodeEnv });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.variable).toBe("ROUTER_API_TOKEN");
+    },
+  );
 });
