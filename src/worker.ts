@@ -35,7 +35,7 @@ function build(bindings: Bindings): Fetch {
     config: parsed.config,
     logger: createConsoleLogger(parsed.config.logLevel),
   });
-  // env and ctx reach the app so a handler can drain an oversized body after its answer (waitUntil).
+  // env and ctx reach the app: body reads tell Workers from Node by its ExecutionContext.
   return (request, env, ctx) => app.fetch(request, env, ctx);
 }
 

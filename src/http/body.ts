@@ -18,9 +18,9 @@ export const MAX_RULESET_BODY_BYTES = 1024 * 1024;
  */
 export const DRAIN_BYTES = 2 * 1024 * 1024;
 /**
- * How much of an oversized body the edge drains (declared over the limit: before its 413; found
- * so while reading: after it, in waitUntil). Cloudflare refuses bodies over 100 MB on its own.
- * Cancelling a 5 MiB body at DRAIN_BYTES broke workerd's next request, even another client's.
+ * How much of an oversized body the edge drains before its 413 (Cloudflare refuses bodies over
+ * 100 MB on its own). Cancelling a 5 MiB body at DRAIN_BYTES broke workerd's next request, even
+ * another client's; so did answering before a body had been read.
  */
 export const DRAIN_OVERSIZED_BYTES = 128 * 1024 * 1024;
 
@@ -32,13 +32,12 @@ export class BodyCutOff extends Error {
   }
 }
 
-/** The runtime's waitUntil (Cloudflare Workers), or undefined where work cannot outlive the answer. */
-function waitUntilOf(c: Context): ((work: Promise<unknown>) => void) | undefined {
+/** Whether the app runs on Cloudflare Workers (Hono has an ExecutionContext there, not on Node). */
+function onWorkers(c: Context): boolean {
   try {
-    const ctx = c.executionCtx;
-    return (work) => ctx.waitUntil(work);
+    return c.executionCtx !== undefined;
   } catch {
-    return undefined; // Node: Hono has no ExecutionContext there
+    return false;
   }
 }
 
@@ -77,10 +76,9 @@ async function readCapped(c: Context, max: number): Promise<Uint8Array> {
     if (done) break;
     size += value.byteLength;
     if (size > max) {
-      // Answer now and drain after the answer where the runtime allows it; else drain first.
-      const later = waitUntilOf(c);
-      if (later) later(drain(reader, size, DRAIN_OVERSIZED_BYTES));
-      else await drain(reader, size, max + DRAIN_BYTES);
+      // Drained before the answer. On Workers an answer that overtakes the body, or a cancelled
+      // body, breaks workerd's next request; Node cancels cleanly past DRAIN_BYTES.
+      await drain(reader, size, onWorkers(c) ? DRAIN_OVERSIZED_BYTES : max + DRAIN_BYTES);
       throw new ApiError("payload_too_large", `The body must be at most ${max} bytes`);
     }
     chunks.push(value);
