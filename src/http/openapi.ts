@@ -17,6 +17,24 @@ export const problemSchema = z
 
 const problemContent = { "application/problem+json": { schema: problemSchema } };
 
+/**
+ * The OpenAPI entry of an HTML page behind the admin token, which the page's handler checks
+ * itself (bearer, or HTTP Basic for a browser).
+ */
+export function adminPageDoc(tag: string, summary: string, page: string, more = "") {
+  return {
+    tags: [tag],
+    summary,
+    description: `The admin token as a bearer token, or as the password of HTTP Basic auth (a browser asks for it).${more}`,
+    security: [{ adminToken: [] }],
+    responses: {
+      200: { description: page },
+      401: { description: "missing or unknown token" },
+      403: { description: "a token of another scope" },
+    },
+  };
+}
+
 /** Builds the OpenAPI 3.1 document from the same zod schemas the endpoints validate with. */
 export function buildOpenApiDocument<S>(endpoints: readonly Endpoint<S>[], version: string): unknown {
   const doc = new OpenAPIHono();

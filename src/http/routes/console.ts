@@ -5,6 +5,7 @@ import type { Context } from "hono";
 import { authenticateAdminBrowser } from "../auth.js";
 import type { AppEnv, Endpoint, HttpConfig } from "../context.js";
 import { ApiError } from "../errors.js";
+import { adminPageDoc } from "../openapi.js";
 import type { RouterServices } from "../services.js";
 
 /**
@@ -99,18 +100,11 @@ export function consoleEndpoints(
     gate(c);
     return send(c, "index.html", false);
   };
-  const pageDoc = {
-    tags: ["console"],
-    summary: "The ops console (HTML; it asks for the admin token and calls /v1/admin/* with it)",
-    description:
-      "The admin token as a bearer token, or as the password of HTTP Basic auth (a browser asks for it).",
-    security: [{ adminToken: [] }],
-    responses: {
-      200: { description: "the console page" },
-      401: { description: "missing or unknown token" },
-      403: { description: "a token of another scope" },
-    },
-  };
+  const pageDoc = adminPageDoc(
+    "console",
+    "The ops console (HTML; it asks for the admin token and calls /v1/admin/* with it)",
+    "the console page",
+  );
   return [
     { method: "GET", path: "/console", scopes: [], noServices: true, openapi: pageDoc, handler: page },
     { method: "GET", path: "/console/", scopes: [], noServices: true, handler: page },

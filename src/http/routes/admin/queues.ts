@@ -9,6 +9,7 @@ import { authenticateAdminBrowser } from "../../auth.js";
 import { assertJsonMediaType, readBodyCapped } from "../../body.js";
 import type { Endpoint, HttpConfig } from "../../context.js";
 import { ApiError, PROBLEMS, type ProblemCode } from "../../errors.js";
+import { adminPageDoc } from "../../openapi.js";
 
 const BASE = "/admin/queues";
 const API = `${BASE}/api/`;
@@ -42,18 +43,12 @@ export function queueBoardEndpoints<S>(queues: readonly Queue[], config: HttpCon
     }
     return asProblem(await board.fetch(request));
   };
-  const doc = {
-    tags: ["ops"],
-    summary: "The queue board (bull-board) over the flow and notification queues",
-    description:
-      "The admin token as a bearer token, or as the password of HTTP Basic auth (a browser asks for it). The board's own pages and API live under /admin/queues/.",
-    security: [{ adminToken: [] }],
-    responses: {
-      200: { description: "the board page" },
-      401: { description: "missing or unknown token" },
-      403: { description: "a token of another scope" },
-    },
-  };
+  const doc = adminPageDoc(
+    "ops",
+    "The queue board (bull-board) over the flow and notification queues",
+    "the board page",
+    " The board's own pages and API live under /admin/queues/.",
+  );
   return (["GET", "POST", "PUT", "DELETE"] as const).flatMap((method) => [
     {
       method,
