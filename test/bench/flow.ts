@@ -19,6 +19,7 @@ import type { FlowDefinition } from "../../src/core/ruleset/schemas.js";
 import { generateWebhookSecret, parseWebhookSecrets } from "../../src/core/signing/standard-webhooks.js";
 import { startWorkers } from "../../src/worker/index.js";
 import {
+  callThenHoldFlow,
   connect,
   createInstance,
   memoryRules,
@@ -54,16 +55,7 @@ export async function benchFlow(redisUrl: string): Promise<Record<string, number
     if (r.body.type === "step.action") arrivals.set(String(r.body.instanceId), performance.now());
     return 200;
   });
-  const actionFlow: FlowDefinition = {
-    id: "bench-action",
-    name: "bench",
-    reroute: "never",
-    steps: [
-      { id: "call", type: "action", title: "Call", url: `${receiver.url}/act` },
-      { id: "hold", type: "wait", title: "Hold", event: "never", timeout: "P30D", onTimeout: "end" },
-      { id: "end", type: "end", title: "End" },
-    ],
-  };
+  const actionFlow = callThenHoldFlow("bench-action", `${receiver.url}/act`);
   const delayFlow: FlowDefinition = {
     id: "bench-delay",
     name: "bench",

@@ -4,10 +4,17 @@ import type { RedisClient } from "../../src/adapters/redis/connect.js";
 import { eraseAccount } from "../../src/adapters/redis/flow-store.js";
 import type { Keys } from "../../src/adapters/redis/keys.js";
 import { noTelemetry, silentLogger, systemClock } from "../../src/core/ports.js";
-import type { FlowDefinition } from "../../src/core/ruleset/schemas.js";
 import { generateWebhookSecret, parseWebhookSecrets } from "../../src/core/signing/standard-webhooks.js";
 import { type RunningWorkers, startWorkers } from "../../src/worker/index.js";
-import { connect, createInstance, memoryRules, startReceiver, testKeys, until } from "./flow-support.js";
+import {
+  callThenHoldFlow,
+  connect,
+  createInstance,
+  memoryRules,
+  startReceiver,
+  testKeys,
+  until,
+} from "./flow-support.js";
 
 const secrets = parseWebhookSecrets(generateWebhookSecret());
 if (!secrets.ok) throw new Error("secret");
@@ -31,16 +38,7 @@ describe("an erase while an account's action is running", () => {
       await held;
       return 200;
     });
-    const flow: FlowDefinition = {
-      id: "slow-call",
-      name: "slow call",
-      reroute: "never",
-      steps: [
-        { id: "call", type: "action", title: "Call", url: `${receiver.url}/act` },
-        { id: "hold", type: "wait", title: "Hold", event: "never", timeout: "P30D", onTimeout: "end" },
-        { id: "end", type: "end", title: "End" },
-      ],
-    };
+    const flow = callThenHoldFlow("slow-call", `${receiver.url}/act`);
     workers = await startWorkers({
       redisTarget: { urls: [url], cluster: false },
       keys: k,

@@ -128,6 +128,20 @@ export interface Received {
 }
 
 /** A local HTTP receiver; `respond` decides each answer (default 200). */
+/** A flow that calls `url` once, then holds (an event that never comes, a 30-day timeout). */
+export function callThenHoldFlow(id: string, url: string): FlowDefinition {
+  return {
+    id,
+    name: id,
+    reroute: "never",
+    steps: [
+      { id: "call", type: "action", title: "Call", url },
+      { id: "hold", type: "wait", title: "Hold", event: "never", timeout: "P30D", onTimeout: "end" },
+      { id: "end", type: "end", title: "End" },
+    ],
+  };
+}
+
 export async function startReceiver(respond: (r: Received) => number | Promise<number> = () => 200) {
   const got: Received[] = [];
   const server: Server = createServer((req, res) => {
