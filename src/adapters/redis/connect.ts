@@ -1,4 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { coalesceWrites } from "./coalesce-writes.js";
 
 export type RedisClient = Redis | Cluster;
 
@@ -39,6 +40,7 @@ function optionsFor(role: ConnectionRole, url: URL): RedisOptions {
 export function createRedis(target: RedisTarget, role: ConnectionRole): RedisClient {
   const client = newClient(target, role);
   client.on("error", () => {});
+  if (role === "api") coalesceWrites(client);
   return client;
 }
 
