@@ -152,8 +152,9 @@ function compileLeaf(
   if (typeof leaf.fact !== "string" || typeof leaf.operator !== "string")
     return "fact and operator must be strings";
   if (leaf.path !== undefined && typeof leaf.path !== "string") return "path must be a string";
-  const op = resolveOperator(leaf.operator, operators);
-  if (op === null) return `unknown operator "${leaf.operator}"`;
+  const resolved = resolveOperator(leaf.operator, operators);
+  if (resolved === null) return `unknown operator "${leaf.operator}"`;
+  const op = failClosed(resolved);
   const readFact = factReader(leaf.fact, leaf.path);
   const value = effectiveValue(leaf);
 
@@ -172,7 +173,7 @@ function compileLeaf(
     };
   }
   const fixed =
-    DATE_OPERATORS.has(leaf.operator) && op === BUILT_IN_OPERATORS.get(leaf.operator)
+    DATE_OPERATORS.has(leaf.operator) && resolved === BUILT_IN_OPERATORS.get(leaf.operator)
       ? dateOperatorWithFixedValue(leaf.operator, value)
       : (a: unknown) => op(a, value);
   return (f, s) => {
@@ -181,6 +182,22 @@ function compileLeaf(
     s.factValues[slot] = a;
     s.results[slot] = passed;
     return passed;
+  };
+}
+
+/**
+ * An operator that throws on its operands (json-rules-engine's `in` on a null value, `someValue`
+ * on a non-array, a fact reference that is absent for this account) fails its condition instead.
+ * The engine would reject the whole run, and with it every route, event and rules test that
+ * reaches the rule: one bad condition in a published ruleset then answered 500 to every caller.
+ */
+function failClosed(op: OperatorFn): OperatorFn {
+  return (a, b) => {
+    try {
+      return op(a, b);
+    } catch {
+      return false;
+    }
   };
 }
 

@@ -2,7 +2,8 @@
  * Condition operators, replicating json-rules-engine 7.3.1 exactly (dist/engine-default-operators.js,
  * operator.js, operator-decorator.js): an operator passes when its fact-value validator passes and
  * then its callback does. `in`/`notIn` call `value.indexOf(factValue)`, so a string value does a
- * substring search and a null/number value throws, as in the engine.
+ * substring search and a null/number value throws, as in the engine. Compiled conditions fail such
+ * a condition instead of the whole decision (compile-tree.ts `failClosed`).
  */
 import { dateAfter, dateBefore } from "./dates.js";
 

@@ -34,6 +34,11 @@ export function checkConditions(
       });
       return;
     }
+    const unusable = unusableValue(leaf);
+    if (unusable) {
+      sink.problems.push({ file, path: jsonPath([...at, "value"]), message: unusable });
+      return;
+    }
     let valueShape: Shape | undefined;
     if (leaf.value === "now" && DATES.has(leaf.operator)) valueShape = facts.get("now");
     else if (isFactRef(leaf.value)) {
@@ -44,6 +49,25 @@ export function checkConditions(
     const mismatch = typeMismatch(leaf, factShape, valueShape);
     if (mismatch) sink.warnings.push({ file, path: jsonPath(at), message: mismatch });
   });
+}
+
+/**
+ * A literal value the operator cannot work with at all: json-rules-engine throws on it (`in` on
+ * null calls `null.indexOf`), so the condition could never pass for anyone. Refused rather than
+ * warned: at run time such a condition just fails (compile-tree.ts `failClosed`).
+ */
+function unusableValue(leaf: ConditionLeaf): string | null {
+  if (isFactRef(leaf.value)) return null;
+  const parts = leaf.operator.split(":");
+  const base = parts[parts.length - 1];
+  const listDecorator = parts.slice(0, -1).find((d) => d === "someValue" || d === "everyValue");
+  if (listDecorator && !Array.isArray(leaf.value))
+    return `${leaf.operator} needs an array value (${listDecorator} goes through its items), got ${JSON.stringify(leaf.value)}`;
+  if ((base === "in" || base === "notIn") && !listDecorator) {
+    if (!Array.isArray(leaf.value) && typeof leaf.value !== "string")
+      return `${leaf.operator} needs an array value, got ${JSON.stringify(leaf.value)}`;
+  }
+  return null;
 }
 
 function resolveFact(

@@ -80,12 +80,29 @@ describe("condition operators", () => {
     ).toBe(true);
   });
 
-  it("rejects the decision in both modes when in is given a value without indexOf", async () => {
-    const bad = rule("bad", { all: [{ fact: "user", path: "role", operator: "in", value: null }] }, "x");
-    await expect(createDecider([bad], "d").decide(ctx, "s")).rejects.toThrow(TypeError);
+  it("fails a condition whose operator throws instead of rejecting the decision (the engine rejects the run)", async () => {
+    const bad = rule("bad", { all: [{ fact: "user", path: "role", operator: "in", value: null }] }, "x", {
+      priority: 9,
+    });
+    const absentRef = rule(
+      "absent-ref",
+      { all: [{ fact: "user", path: "role", operator: "in", value: { fact: "handover", path: "$.nope" } }] },
+      "y",
+      { priority: 8 },
+    );
+    const listOnString = rule(
+      "list-on-string",
+      { all: [{ fact: "user", path: "role", operator: "someValue:equal", value: "admin" }] },
+      "z",
+      { priority: 7 },
+    );
+    const fine = rule("fine", { all: [] }, "fine");
+    const decision = await createDecider([bad, absentRef, listOnString, fine], "d").decide(ctx, "s");
+    expect(decision.flow).toBe("fine");
     await expect(createDecider([bad], "d", { mode: "reference" }).decide(ctx, "s")).rejects.toThrow(
       TypeError,
     );
+    expect(compileCondition({ all: [{ fact: "user", operator: "in", value: 5 }] })(ctx).result).toBe(false);
   });
 
   it("falls back to json-rules-engine for a rule it cannot compile and still uses the compiled rest", async () => {

@@ -298,6 +298,35 @@ describe("validateRuleset", () => {
     expect(warnings[2]?.message).toMatch(/guided, self_serve, mixed/);
   });
 
+  it("refuses a literal value the operator cannot work with, which no account could ever match", async () => {
+    const support = (operator: string, value: unknown) => ({
+      fact: "survey",
+      path: "$.supportStyle",
+      operator,
+      value,
+    });
+    const { problems } = await problemsAfter((d) => {
+      d.files["routing/50-extra.json"] = {
+        rules: [
+          rule("in-null", 305, { all: [support("in", null)] }),
+          rule("not-in-number", 304, { any: [support("not:notIn", 5)] }),
+          rule("some-value-string", 303, { all: [support("someValue:equal", "expert")] }),
+          rule("in-string", 302, { all: [support("in", "guided mixed")] }),
+          rule("in-ref", 301, {
+            all: [support("in", { fact: "handover", path: "$.requirements.integrations" })],
+          }),
+        ],
+      };
+    });
+    expect(problems.map((p) => [p.file, p.path])).toEqual([
+      ["routing/50-extra.json", "$.rules[0].conditions.all[0].value"],
+      ["routing/50-extra.json", "$.rules[1].conditions.any[0].value"],
+      ["routing/50-extra.json", "$.rules[2].conditions.all[0].value"],
+    ]);
+    expect(problems[0]?.message).toMatch(/in needs an array value, got null/);
+    expect(problems[2]?.message).toMatch(/someValue/);
+  });
+
   it("reports a rule that can never win because a rule tried first has the same or fewer conditions", async () => {
     const { problems } = await problemsAfter((d) => {
       d.files["routing/50-extra.json"] = {
