@@ -83,8 +83,8 @@ const redisUrl = z.string().transform((s, ctx) => {
     try {
       u = new URL(normalised);
     } catch {
-      // Everything up to the last "@" before the host is credentials (a password may hold "@").
-      ctx.addIssue({ code: "custom", message: `"${raw.replace(/\/\/[^/]*@/, "//***@")}" is not a URL` });
+      // Everything up to the last "@" is credentials (a password may hold "@" or "/").
+      ctx.addIssue({ code: "custom", message: `"${raw.replace(/\/\/.*@/, "//***@")}" is not a URL` });
       return z.NEVER;
     }
     if (u.protocol !== "redis:" && u.protocol !== "rediss:") {

@@ -25,9 +25,13 @@ function build(bindings: Bindings): Fetch {
   if (!parsed.ok) {
     const { variable, message } = parsed.error;
     createConsoleLogger("error").error({ variable }, `configuration error: ${variable} ${message}`);
-    const detail = `The service is misconfigured (${variable} ${message}); set it with wrangler secret put or [vars]`;
+    // The answer names the variable only: its value (or what is wrong with it) is for the log.
+    const detail = `The service is misconfigured (${variable}); set it with wrangler secret put or [vars]`;
     return (request) => {
       const requestId = requestIdFor(request.headers.get("x-request-id"));
+      // Liveness stays true: the isolate runs, and restarting it changes nothing.
+      if (request.method === "GET" && new URL(request.url).pathname === "/healthz")
+        return Response.json({ status: "ok" }, { headers: { "x-request-id": requestId } });
       return problemResponse("unavailable", detail, requestId);
     };
   }

@@ -164,14 +164,15 @@ describe("environment parsing (CONTRACT.md Running it)", () => {
     expect(e.message).not.toContain("\n");
   });
 
-  it.each(["redis://user:hunter2-secret@h:notaport", "redis://admin:Pa@ssW0rdSecret@10.0.0.5:63790x"])(
-    "never echoes a password from REDIS_URL in its error (%#)",
-    (url) => {
-      const e = error({ REDIS_URL: url });
-      expect(e.variable).toBe("REDIS_URL");
-      expect(e.message).not.toMatch(/hunter2|ssW0rd/);
-    },
-  );
+  it.each([
+    "redis://user:hunter2-secret@h:notaport",
+    "redis://admin:Pa@ssW0rdSecret@10.0.0.5:63790x",
+    "rediss://default:Zx9/Qw+hunter2@redis.example.com:6380",
+  ])("never echoes a password from REDIS_URL in its error (%#)", (url) => {
+    const e = error({ REDIS_URL: url });
+    expect(e.variable).toBe("REDIS_URL");
+    expect(e.message).not.toMatch(/hunter2|ssW0rd/);
+  });
 
   it("keeps a database number and normalises CORS origins as browsers send them", () => {
     expect(config({ REDIS_URL: "redis://h:6379/3" }).redis?.urls).toEqual(["redis://h:6379/3"]);

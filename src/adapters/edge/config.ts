@@ -13,8 +13,6 @@ export interface EdgeConfig {
   readonly logLevel: EdgeLogLevel;
 }
 
-const KEY_PREFIX = /^[A-Za-z0-9:_-]{0,64}$/;
-
 /** Secrets only the Node process uses; the edge neither needs nor should hold them. */
 const NODE_ONLY = ["ROUTER_ADMIN_TOKEN", "OUTBOUND_WEBHOOK_SECRET"] as const;
 
@@ -52,13 +50,8 @@ export function parseEdgeConfig(
       },
     };
   }
-  const keyPrefix = raw.REDIS_KEY_PREFIX ?? "or:";
-  if (!KEY_PREFIX.test(keyPrefix)) {
-    return {
-      ok: false,
-      error: { variable: "REDIS_KEY_PREFIX", message: "must be up to 64 of A-Z a-z 0-9 : _ -" },
-    };
-  }
+  // The prefix Node's schema parsed (empty = unset = "or:"): the two entries must agree on it.
+  const keyPrefix = c.keyPrefix;
   const logLevel: EdgeLogLevel = c.logLevel;
   return {
     ok: true,
