@@ -414,4 +414,23 @@ describe("CRM adapters", () => {
     });
     await problem(wrongType, 415, "unsupported_media_type");
   });
+  it("checks a hubspot body that is not UTF-8 in the contract's order: signature 401, media type 415, then 400", async () => {
+    const uri = "http://localhost/v1/handover/hubspot";
+    const bytes = Uint8Array.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]); // {"a":"\xff"}
+    const ts = Date.now();
+    const sign = () =>
+      signHubSpotV3({
+        clientSecret: "hubspot-client-secret-for-tests",
+        method: "POST",
+        uri,
+        body: new TextDecoder().decode(bytes),
+        timestampMs: ts,
+      });
+    const send = (headers: Record<string, string>) =>
+      t.app.request(uri, { method: "POST", headers, body: bytes });
+    await problem(await send({ "content-type": "application/json" }), 401, "unauthorized");
+    const sig = { "x-hubspot-signature-v3": await sign(), "x-hubspot-request-timestamp": String(ts) };
+    await problem(await send({ ...sig, "content-type": "text/plain" }), 415, "unsupported_media_type");
+    await problem(await send({ ...sig, "content-type": "application/json" }), 400, "bad_request");
+  });
 });

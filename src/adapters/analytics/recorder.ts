@@ -149,6 +149,15 @@ export function queueAnalytics(
   return p.done;
 }
 
+/**
+ * Resolves once the analytics batched on `redis` so far are written (at once when none are). The
+ * edge awaits it before closing its per-request connection: a batch written after the QUIT was
+ * lost, and with it every step change that edge events caused.
+ */
+export function analyticsWritten(redis: object): Promise<void> {
+  return pending.get(redis)?.done ?? Promise.resolve();
+}
+
 /** Appends events and folds them into the daily counters; resolves when Redis has them. */
 export async function appendAnalytics(deps: AnalyticsDeps, events: readonly AnalyticsEvent[]): Promise<void> {
   await write(deps, events, []);

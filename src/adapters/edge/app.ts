@@ -7,6 +7,7 @@ import type { AppDeps, AppEnv, Endpoint } from "../../http/context.js";
 import { sharedEndpoints } from "../../http/endpoints.js";
 import { problemResponse, requestIdOf } from "../../http/errors.js";
 import { checkReadiness, type RouterServices, rateLimitHit } from "../../http/services.js";
+import { analyticsWritten } from "../analytics/recorder.js";
 import type { RedisClient } from "../redis/connect.js";
 import { keys as buildKeys, type Keys } from "../redis/keys.js";
 import { createRedisRulesRuntime } from "../rules/runtime.js";
@@ -73,7 +74,8 @@ export function createEdgeApp(opts: EdgeAppOptions): Hono<AppEnv<RouterServices>
           wakeRelay: () => {},
         };
       },
-      release: (svc) => closeRequestRedis(svc.redis),
+      // Analytics batched by this request's commits go out before the connection closes.
+      release: (svc) => analyticsWritten(svc.redis).then(() => closeRequestRedis(svc.redis)),
     },
     readiness: (svc) => checkReadiness(svc),
     rateLimitHit,
