@@ -274,6 +274,20 @@ export function parseConfig(
   ] as const) {
     if (v.length === 0) return { ok: false, error: { variable: name, message: "is required" } };
   }
+  // One value in two scopes would make the browser-shipped public key an API or admin token (or
+  // the API token an admin one): whichever scope auth finds first would win, silently.
+  const scopes = [
+    ["ROUTER_API_TOKEN", apiTokens],
+    ["ROUTER_PUBLIC_KEY", env.ROUTER_PUBLIC_KEY ?? []],
+    ["ROUTER_ADMIN_TOKEN", adminTokens],
+  ] as const;
+  for (const [i, [name, values]] of scopes.entries())
+    for (const [other, otherValues] of scopes.slice(0, i))
+      if (values.some((v) => otherValues.includes(v)))
+        return {
+          ok: false,
+          error: { variable: name, message: `holds a value that is also in ${other}: a token has one scope` },
+        };
   if ((env.SALESFORCE_ORG_IDS === undefined) !== (env.SALESFORCE_TOKEN === undefined)) {
     return {
       ok: false,

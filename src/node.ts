@@ -50,15 +50,21 @@ function within(work: Promise<unknown>, ms: number): Promise<void> {
   ]).finally(() => clearTimeout(timer));
 }
 
-/** A listen error in the words of the start-up message. */
-const listenProblem = (e: NodeJS.ErrnoException) =>
-  e.code === "EADDRINUSE" ? "is already in use" : `cannot be listened on (${e.code ?? e.message})`;
+/** Listen errors that come from the address (HOST), not the port. */
+const HOST_ERRORS = new Set(["ENOTFOUND", "EADDRNOTAVAIL", "EAI_AGAIN", "EAI_FAIL", "EAI_NONAME"]);
+
+/** A listen error in the words of the start-up message, naming the variable at fault. */
+const listenProblem = (e: NodeJS.ErrnoException, port: number, host: string) => {
+  if (e.code === "EADDRINUSE") return `PORT ${port} is already in use`;
+  const why = `cannot be listened on (${e.code ?? e.message})`;
+  return HOST_ERRORS.has(e.code ?? "") ? `HOST ${host} ${why}` : `PORT ${port} ${why}`;
+};
 
 /** Why the HTTP port cannot be listened on (a probe that is closed again), or undefined. */
 function portProblem(port: number, host: string): Promise<string | undefined> {
   return new Promise((done) => {
     const probe = createServer();
-    probe.once("error", (e: NodeJS.ErrnoException) => done(listenProblem(e)));
+    probe.once("error", (e: NodeJS.ErrnoException) => done(listenProblem(e, port, host)));
     probe.listen({ port, host, exclusive: true }, () => probe.close(() => done(undefined)));
   });
 }
@@ -116,7 +122,7 @@ async function main(): Promise<void> {
     // Before anything starts: a clash found only at listen time would leave a process behind
     // that had already published RULES_DIR and run jobs as a worker.
     const problem = await portProblem(config.port, host);
-    if (problem) fail(`start-up error: PORT ${config.port} ${problem}`);
+    if (problem) fail(`start-up error: ${problem}`);
   }
 
   let target: RedisTarget;
@@ -160,10 +166,8 @@ async function main(): Promise<void> {
     answerClientErrors(server);
     http = drainableServer(server);
     server.once("error", (e: NodeJS.ErrnoException) => {
-      const why = listenProblem(e);
-      void within(node?.close() ?? Promise.resolve(), 4_000).finally(() =>
-        fail(`start-up error: PORT ${config.port} ${why}`),
-      );
+      const why = listenProblem(e, config.port, host);
+      void within(node?.close() ?? Promise.resolve(), 4_000).finally(() => fail(`start-up error: ${why}`));
     });
   };
   let node: Awaited<ReturnType<typeof startNode>> | undefined;

@@ -92,6 +92,15 @@ describe("bad configuration", () => {
     }
   });
 
+  it("names HOST, not PORT, when the address cannot be listened on", async () => {
+    const { freePort } = await import("../support/redis-server.js");
+    const run = await runEntry({ REDIS_URL: redisUrl, PORT: String(await freePort()), HOST: "999.1.1.1" });
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toMatch(
+      /^start-up error: HOST 999\.1\.1\.1 cannot be listened on \(E[A-Z_]+\)$/,
+    );
+  });
+
   it("never prints a configured token when it refuses to start", async () => {
     const run = await runEntry({ REDIS_URL: redisUrl, PORT: "abc" });
     expect(run.code).toBe(1);

@@ -174,6 +174,17 @@ describe("environment parsing (CONTRACT.md Running it)", () => {
     expect(e.message).not.toMatch(/hunter2|ssW0rd/);
   });
 
+  it.each([
+    ["ROUTER_PUBLIC_KEY", { ROUTER_PUBLIC_KEY: `pk-browser-0123456789,${SECRETS.ROUTER_API_TOKEN}` }],
+    ["ROUTER_ADMIN_TOKEN", { ROUTER_PUBLIC_KEY: SECRETS.ROUTER_ADMIN_TOKEN }],
+    ["ROUTER_ADMIN_TOKEN", { ROUTER_ADMIN_TOKEN: `${SECRETS.ROUTER_API_TOKEN},admin-two-0123456789` }],
+  ] as const)("refuses a token listed in two scopes, naming %s", (variable, env) => {
+    const e = error(env);
+    expect(e.variable).toBe(variable);
+    expect(e.message).toMatch(/also in ROUTER_(API_TOKEN|PUBLIC_KEY)/);
+    expect(e.message).not.toContain(SECRETS.ROUTER_API_TOKEN);
+  });
+
   it("keeps a database number and normalises CORS origins as browsers send them", () => {
     expect(config({ REDIS_URL: "redis://h:6379/3" }).redis?.urls).toEqual(["redis://h:6379/3"]);
     expect(
