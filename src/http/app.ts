@@ -106,8 +106,9 @@ export function createApp<S>(deps: AppDeps<S>, endpoints: readonly Endpoint<S>[]
     return [...methods];
   };
 
-  // With CORS on, every answer to a browser request varies by Origin (allowed or not), so a
-  // shared cache never hands one origin's answer to another.
+  // With CORS on, every answer varies by Origin (allowed, not allowed or absent), so a shared
+  // cache never hands one origin's answer, or an origin-less one, to another origin. (POST
+  // answers built without a Headers object skip this when no Origin came: POSTs are not cached.)
   const corsHeaders = (origin: string | undefined): Record<string, string> =>
     origin && corsOrigins.has(origin)
       ? {
@@ -115,7 +116,7 @@ export function createApp<S>(deps: AppDeps<S>, endpoints: readonly Endpoint<S>[]
           vary: "Origin",
           "access-control-expose-headers": "x-request-id, retry-after, etag",
         }
-      : origin !== undefined && corsOrigins.size > 0
+      : corsOrigins.size > 0
         ? { vary: "Origin" }
         : {};
 

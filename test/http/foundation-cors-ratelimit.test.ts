@@ -48,6 +48,13 @@ describe("CORS", () => {
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
   });
 
+  it("marks GET answers without an Origin as varying by Origin, so a cache keeps them from browsers", async () => {
+    const res = await t.app.request("/openapi.json");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("vary")).toBe("Origin");
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
   it("answers a preflight to an unknown path with 404", async () => {
     const res = await preflight("/v1/nowhere", ALLOWED);
     expect(res.status).toBe(404);
