@@ -12,7 +12,7 @@ async function main(): Promise<number> {
   console.log(`Checking rules in ${dir}`);
   const read = await readRulesDir(dir);
   if (!read.ok) {
-    console.log(`\n✗ ${read.error.length} file(s) cannot be read:`);
+    console.log(`\n✗ ${read.error.length} problem(s), some files cannot be read:`);
     for (const p of read.error) console.log(show(p));
     return 1;
   }

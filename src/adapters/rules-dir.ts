@@ -3,6 +3,7 @@ import { join, relative, sep } from "node:path";
 import { err, ok, type Result } from "../core/result.js";
 import type { RuleProblem } from "../core/ruleset/problems.js";
 import type { RulesetDocument } from "../core/ruleset/validate.js";
+import { validateRulesetDocument } from "./rules/load.js";
 
 /** Reads every `*.json` under a RULES_DIR (not `schema/`) into `{ files }`, without top-level `$schema` keys. */
 export async function readRulesDir(dir: string): Promise<Result<RulesetDocument, RuleProblem[]>> {
@@ -37,7 +38,15 @@ export async function readRulesDir(dir: string): Promise<Result<RulesetDocument,
       files[file] = rest;
     } else files[file] = value;
   }
-  return problems.length > 0 ? err(problems) : ok({ files });
+  if (problems.length === 0) return ok({ files });
+  // A file that cannot be parsed must not hide what is wrong elsewhere: the rest is validated
+  // without it (its own problems are the syntax error already listed). Rule tests are left out:
+  // their expectations name rules and flows the missing file may hold.
+  const unreadable = new Set(problems.map((p) => p.file));
+  const rest = validateRulesetDocument({ files }).problems.filter(
+    (p) => !unreadable.has(p.file) && !p.file.startsWith("tests/"),
+  );
+  return err([...problems, ...rest]);
 }
 
 async function listJson(root: string, dir: string): Promise<string[]> {
