@@ -96,10 +96,15 @@ const RouteParamsSchema = z.union([
   z.strictObject({
     experiment: Id,
     variants: z
-      .array(z.strictObject({ flow: Id, weight: z.number().positive().max(1_000_000) }))
+      .array(z.strictObject({ flow: Id, weight: z.number().min(0).max(1_000_000) }))
       .min(1)
       .max(100)
-      .meta({ description: "a stable hash of experiment + subject picks a variant in proportion to weight" }),
+      // Weight 0 pauses an arm without deleting it; at least one arm must take subjects.
+      .refine((vs) => vs.some((v) => v.weight > 0), "at least one variant needs a weight above 0")
+      .meta({
+        description:
+          "a stable hash of experiment + subject picks a variant in proportion to weight (0 pauses a variant)",
+      }),
   }),
 ]);
 

@@ -172,6 +172,19 @@ describe("validateRuleset", () => {
     );
   });
 
+  it("takes a variant weight of 0 (a paused arm) but refuses an experiment whose arms all weigh 0", async () => {
+    const paused = await problemsAfter((d) => {
+      d.files["routing/40-survey.json"].rules[5].event.params.variants[0].weight = 0;
+    });
+    expect(paused.problems).toEqual([]);
+    const none = await problemsAfter((d) => {
+      for (const v of d.files["routing/40-survey.json"].rules[5].event.params.variants) v.weight = 0;
+    });
+    expect(none.problems.map((p) => `${p.file} ${p.path} ${p.message}`)).toEqual([
+      "routing/40-survey.json $.rules[5].event.params.variants at least one variant needs a weight above 0",
+    ]);
+  });
+
   it("reports duplicate question, step and rule ids, and a flow whose id is not its file name", async () => {
     const { problems } = await problemsAfter((d) => {
       d.files["survey.json"].questions[1].id = "teamSize";
