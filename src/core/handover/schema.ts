@@ -63,7 +63,8 @@ export const contactSchema = z
     email: z
       .string()
       .max(320)
-      .regex(/^[^\s@]+@[^\s@]+$/, "expected an email address"),
+      // Surrounding spaces (a CRM copy-paste) are allowed and kept: strings are stored verbatim.
+      .regex(/^\s*[^\s@]+@[^\s@]+\s*$/, "expected an email address"),
     name: text().optional(),
     role: z.enum(CONTACT_ROLES, { error: `expected one of ${CONTACT_ROLES.join(", ")}` }),
   })

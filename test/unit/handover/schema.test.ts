@@ -23,6 +23,14 @@ describe("the canonical handover schema", () => {
     expect(parseCanonicalHandover(example()).ok).toBe(true);
   });
 
+  it("takes a contact email with surrounding spaces and keeps it verbatim, but not one without an @", () => {
+    const input = example();
+    input.contacts[0].email = " cfo@acme.example ";
+    expect(parseOk(input).contacts[0]?.email).toBe(" cfo@acme.example ");
+    input.contacts[0].email = " cfo at acme ";
+    expect(pathsOf(input)).toEqual(["contacts.0.email"]);
+  });
+
   it("keeps strings verbatim, surrounding spaces included", () => {
     const input = example();
     input.account.name = "  Acme Corp ";
