@@ -13,14 +13,22 @@ interface Shape {
 
 function shapeOf(node: ConditionNode): Shape {
   const whole = canonicalJson(node);
-  const children = "all" in node ? node.all.map(canonicalJson) : [whole];
   if ("any" in node)
-    return { whole, conjuncts: new Set(children), needs: "some", parts: node.any.map(canonicalJson) };
+    return { whole, conjuncts: new Set([whole]), needs: "some", parts: node.any.map(canonicalJson) };
+  // An `all` nested in an `all` adds its children to the conjuncts; any other child is one conjunct.
+  const children = "all" in node ? conjunctsOf(node) : [whole];
   return { whole, conjuncts: new Set(children), needs: "every", parts: children };
 }
 
+function conjunctsOf(node: ConditionNode): string[] {
+  if (!("all" in node)) return [canonicalJson(node)];
+  return node.all.flatMap((child) => ("all" in child ? conjunctsOf(child) : [canonicalJson(child)]));
+}
+
 function implies(later: Shape, earlier: Shape): boolean {
-  if (later.whole === earlier.whole) return true;
+  if (later.whole === earlier.whole || later.conjuncts.has(earlier.whole)) return true;
+  // json-rules-engine passes an empty `any` as it does an empty `all`: such a rule always matches.
+  if (earlier.needs === "some" && earlier.parts.length === 0) return true;
   return earlier.needs === "every"
     ? earlier.parts.every((c) => later.conjuncts.has(c))
     : earlier.parts.some((c) => later.conjuncts.has(c));

@@ -37,4 +37,17 @@ describe("evidentlyImplies", () => {
     expect(evidentlyImplies({ any: [a, b] }, { all: [a] })).toBe(false);
     expect(evidentlyImplies({ all: [a] }, { all: [] })).toBe(true);
   });
+
+  it("sees the earlier condition whole among the later one's conjuncts, nested alls, and an empty any", () => {
+    const d = { fact: "survey", path: "$.d", operator: "equal", value: 3 };
+    expect(evidentlyImplies({ all: [{ any: [a, b] }, d] }, { any: [a, b] })).toBe(true);
+    expect(evidentlyImplies({ all: [{ all: [a, b] }, d] }, { all: [a, b] })).toBe(true);
+    expect(evidentlyImplies({ all: [{ all: [a] }, d] }, { all: [a, d] })).toBe(true);
+    // An empty any passes (as in json-rules-engine): nothing after it can win.
+    expect(evidentlyImplies({ all: [d] }, { any: [] })).toBe(true);
+    // No false positives: an any in the later rule, a not, a different arm.
+    expect(evidentlyImplies({ any: [{ all: [a, b] }, d] }, { all: [a, b] })).toBe(false);
+    expect(evidentlyImplies({ all: [{ not: { all: [a, b] } }, d] }, { all: [a, b] })).toBe(false);
+    expect(evidentlyImplies({ all: [{ any: [a, d] }] }, { any: [a, b] })).toBe(false);
+  });
 });
