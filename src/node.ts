@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   // Everything but the secrets is checked before anything is generated or written to .data.
   const placeholders = production
     ? {}
-    : Object.fromEntries(GENERATED_SECRETS.map((n) => [n, "placeholder-not-used-0123456789"]));
+    : Object.fromEntries(GENERATED_SECRETS.map((n) => [n, `placeholder-not-used-${n}`]));
   const checked = parseConfig(process.env, placeholders);
   if (!checked.ok) fail(`configuration error: ${checked.error.variable} ${checked.error.message}`);
   const rulesProblem = await rulesDirProblem(checked.config.rulesDir);
