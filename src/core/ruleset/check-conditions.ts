@@ -63,10 +63,9 @@ function unusableValue(leaf: ConditionLeaf): string | null {
   const listDecorator = parts.slice(0, -1).find((d) => d === "someValue" || d === "everyValue");
   if (listDecorator && !Array.isArray(leaf.value))
     return `${leaf.operator} needs an array value (${listDecorator} goes through its items), got ${JSON.stringify(leaf.value)}`;
-  if ((base === "in" || base === "notIn") && !listDecorator) {
-    if (!Array.isArray(leaf.value) && typeof leaf.value !== "string")
-      return `${leaf.operator} needs an array value, got ${JSON.stringify(leaf.value)}`;
-  }
+  const inList = (base === "in" || base === "notIn") && !listDecorator;
+  if (inList && !Array.isArray(leaf.value) && typeof leaf.value !== "string")
+    return `${leaf.operator} needs an array value, got ${JSON.stringify(leaf.value)}`;
   return null;
 }
 
